@@ -9,7 +9,7 @@ from lit.llvm import llvm_config
 
 config.name = "cupilot"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".cu", ".test", ".yaml", ".mlir"]
+config.suffixes = [".cu", ".test", ".mlir"]
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.cupilot_obj_root, "test")
