@@ -29,9 +29,12 @@
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -374,6 +377,12 @@ public:
     return true;
   }
 
+  /// `(i < n) ? in[i] : 0.0f` guards the access like an `if` does.
+  bool VisitConditionalOperator(ConditionalOperator *c) {
+    collectGuards(c->getCond(), /*earlyReturn=*/false);
+    return true;
+  }
+
   // Shared memory ----------------------------------------------------------
   bool VisitDeclRefExpr(DeclRefExpr *ref) {
     const auto *var = dyn_cast<VarDecl>(ref->getDecl());
@@ -472,9 +481,10 @@ private:
       if (!var)
         return;
       modified.insert(var);
+      // The definition is visible after its right-hand side (so that
+      // `x = x * 2` reads the previous definition of x).
       if (value && !nested)
-        straightDefs[var].push_back(
-            {ref->getBeginLoc(), value});
+        straightDefs[var].push_back({value->getEndLoc(), value});
       else
         complexModified.insert(var);
     };
@@ -547,13 +557,16 @@ private:
       flags.load = true;
     }
     if (const auto *ref = dyn_cast<DeclRefExpr>(e)) {
+      // Functions and enumerators carry no thread dependence (a function
+      // name is opaque to toPoly, which would scan it again).
+      if (!isa<VarDecl>(ref->getDecl()) || depth > 64)
+        return;
       PolyFlags inner;
-      toPoly(ref, inner, substituteIVs, depth + 1);
+      // Any threadIdx reached through the variable counts as opaque here.
+      Polynomial p = toPoly(ref, inner, substituteIVs, depth + 1);
       flags.load |= inner.load;
       flags.opaqueVariable |= inner.opaqueVariable;
       flags.opaqueThreadDims |= inner.opaqueThreadDims;
-      // Any threadIdx reached through the variable counts as opaque here.
-      Polynomial p = toPoly(ref, inner, substituteIVs, depth + 1);
       for (const char *d : {"threadIdx.x", "threadIdx.y", "threadIdx.z"})
         if (p.mentions(d))
           flags.opaqueThreadDims |= dimBit(d);
@@ -1452,6 +1465,11 @@ public:
     site.block = getText(configArg(1), ctx);
     site.sharedMem = getText(configArg(2), ctx);
     site.stream = getText(configArg(3), ctx);
+    // Host variables the arguments mention name the task's sizes; the
+    // geometry may be resolved through any other (unmodified) local.
+    launchArgVars.clear();
+    for (const Expr *arg : call->arguments())
+      collectVars(arg, launchArgVars);
     site.gridDims = resolveDim3(configArg(0));
     site.blockDims = resolveDim3(configArg(1));
     for (const Expr *arg : call->arguments())
@@ -1471,8 +1489,121 @@ public:
   }
 
 private:
+  static void collectVars(const Stmt *s,
+                          llvm::DenseSet<const VarDecl *> &vars) {
+    if (!s)
+      return;
+    if (const auto *ref = dyn_cast<DeclRefExpr>(s))
+      if (const auto *var = dyn_cast<VarDecl>(ref->getDecl()))
+        vars.insert(var);
+    for (const Stmt *child : s->children())
+      collectVars(child, vars);
+  }
+
+  /// Locals of `fn` used other than by reading their value (assigned,
+  /// incremented, address taken, bound to a reference).
+  const llvm::DenseSet<const VarDecl *> &
+  getModifiedLocals(const FunctionDecl *fn) {
+    auto [it, inserted] = hostModified.try_emplace(fn);
+    if (!inserted || !fn || !fn->getBody())
+      return it->second;
+    llvm::DenseSet<const DeclRefExpr *> reads;
+    std::vector<const DeclRefExpr *> refs;
+    std::function<void(const Stmt *)> walk = [&](const Stmt *s) {
+      if (!s)
+        return;
+      if (const auto *cast = dyn_cast<ImplicitCastExpr>(s))
+        if (cast->getCastKind() == CK_LValueToRValue)
+          if (const auto *ref =
+                  dyn_cast<DeclRefExpr>(cast->getSubExpr()->IgnoreParens()))
+            reads.insert(ref);
+      if (const auto *ref = dyn_cast<DeclRefExpr>(s))
+        refs.push_back(ref);
+      for (const Stmt *child : s->children())
+        walk(child);
+    };
+    walk(fn->getBody());
+    for (const DeclRefExpr *ref : refs)
+      if (!reads.count(ref))
+        if (const auto *var = dyn_cast<VarDecl>(ref->getDecl()))
+          it->second.insert(var);
+    return it->second;
+  }
+
+  /// A local of the launching function that the geometry may be resolved
+  /// through: an integer initialised once and never modified, and not used
+  /// by the launch arguments.
+  const VarDecl *getResolvableLocal(const Expr *e) {
+    const auto *ref = dyn_cast<DeclRefExpr>(e->IgnoreParenImpCasts());
+    const auto *var = ref ? dyn_cast<VarDecl>(ref->getDecl()) : nullptr;
+    if (!var || !var->isLocalVarDecl() || !var->getInit() ||
+        !var->getType()->isIntegralOrEnumerationType() ||
+        launchArgVars.count(var) ||
+        getModifiedLocals(currentFunction).count(var))
+      return nullptr;
+    return var;
+  }
+
+  /// Whether `e` depends, also through resolvable locals, on a variable of
+  /// the launch arguments.
+  bool dependsOnLaunchArgs(const Stmt *s, unsigned depth = 0) {
+    if (!s || depth > 16)
+      return s != nullptr;
+    if (const auto *ref = dyn_cast<DeclRefExpr>(s)) {
+      const auto *var = dyn_cast<VarDecl>(ref->getDecl());
+      if (var && launchArgVars.count(var))
+        return true;
+      if (const VarDecl *local = getResolvableLocal(ref))
+        return dependsOnLaunchArgs(local->getInit(), depth + 1);
+      return false;
+    }
+    for (const Stmt *child : s->children())
+      if (dependsOnLaunchArgs(child, depth + 1))
+        return true;
+    return false;
+  }
+
+  /// The text of a launch configuration component with host locals that
+  /// are not launch arguments replaced by their definitions and constant
+  /// parts (macros, `sizeof`, constants) folded, so that it is written in
+  /// terms of the kernel's arguments: `blocks` with `int threads = 256;
+  /// int blocks = (n + threads - 1) / threads;` becomes
+  /// `(n + 256 - 1) / 256`.
+  std::string hostText(const Expr *e, unsigned depth = 0) {
+    if (!e || depth > 16)
+      return getText(e, ctx);
+    const Expr *bare = e->IgnoreParenImpCasts();
+    if (bare->getType()->isIntegralOrEnumerationType() &&
+        !dependsOnLaunchArgs(bare))
+      if (auto v = evaluateInt(bare, ctx))
+        return std::to_string(*v);
+    // Operands that are not one token keep their grouping.
+    auto operand = [&](const Expr *x) {
+      std::string text = hostText(x, depth + 1);
+      bool simple = llvm::all_of(text, [](char c) {
+        return llvm::isAlnum(c) || c == '_' || c == '.';
+      });
+      return simple || isa<ParenExpr>(x->IgnoreImpCasts()) ||
+                     !getResolvableLocal(x)
+                 ? text
+                 : "(" + text + ")";
+    };
+    if (const auto *paren = dyn_cast<ParenExpr>(e))
+      return "(" + hostText(paren->getSubExpr(), depth + 1) + ")";
+    if (const auto *cast = dyn_cast<ImplicitCastExpr>(e))
+      return hostText(cast->getSubExpr(), depth + 1);
+    if (const VarDecl *local = getResolvableLocal(e))
+      return hostText(local->getInit(), depth + 1);
+    if (const auto *b = dyn_cast<BinaryOperator>(e))
+      if (!b->isAssignmentOp() && b->getOpcode() != BO_Comma)
+        return operand(b->getLHS()) + " " + b->getOpcodeStr().str() + " " +
+               operand(b->getRHS());
+    return getText(e, ctx);
+  }
+
   /// Component expressions of a dim3 argument: through `dim3 v(a, b)`
-  /// variables, `dim3(a, b)` temporaries and plain integers.
+  /// variables, `dim3(a, b)` temporaries and plain integers, each resolved
+  /// with hostText.
   std::vector<std::string> resolveDim3(const Expr *e) {
     if (!e)
       return {};
@@ -1494,13 +1625,13 @@ private:
       if (const auto *construct = dyn_cast<CXXConstructExpr>(e)) {
         const CXXRecordDecl *record = construct->getConstructor()->getParent();
         if (record->getName() != "dim3")
-          return {getText(construct, ctx), "1", "1"};
+          return {hostText(construct), "1", "1"};
         std::vector<std::string> dims;
         for (const Expr *arg : construct->arguments()) {
           if (isa<CXXDefaultArgExpr>(arg->IgnoreImplicit()))
             dims.push_back("1");
           else
-            dims.push_back(getText(arg, ctx));
+            dims.push_back(hostText(arg));
         }
         if (dims.size() == 1 && construct->getConstructor()->isCopyOrMoveConstructor())
           return resolveDim3(construct->getArg(0));
@@ -1511,13 +1642,13 @@ private:
       if (const auto *init = dyn_cast<InitListExpr>(e)) {
         std::vector<std::string> dims;
         for (const Expr *arg : init->inits())
-          dims.push_back(getText(arg, ctx));
+          dims.push_back(hostText(arg));
         while (dims.size() < 3)
           dims.push_back("1");
         return dims;
       }
       if (e->getType()->isIntegralOrEnumerationType())
-        return {getText(e, ctx), "1", "1"};
+        return {hostText(e), "1", "1"};
       break;
     }
     return {};
@@ -1639,6 +1770,11 @@ private:
   llvm::DenseSet<const FunctionDecl *> seen;
   llvm::DenseMap<const FunctionDecl *, size_t> kernelOf;
   std::set<std::string> launchSeen;
+  /// Variables the arguments of the launch being visited mention.
+  llvm::DenseSet<const VarDecl *> launchArgVars;
+  /// Per host function, the locals it modifies (see getModifiedLocals).
+  llvm::DenseMap<const FunctionDecl *, llvm::DenseSet<const VarDecl *>>
+      hostModified;
   std::vector<std::pair<const FunctionDecl *, LaunchSite>> pendingLaunches;
 };
 

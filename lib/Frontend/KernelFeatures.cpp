@@ -263,6 +263,12 @@ void detail::computeEstimate(KernelInfo &info, const KernelFacts &facts) {
   for (const MemoryAccess &a : info.accesses) {
     if (a.space != MemorySpace::Global)
       continue;
+    // A primary template's `T` has no size: its instances have estimates.
+    if (a.elementBytes == 0) {
+      e.reason = "the size of '" + a.elementType + "', the element type of '" +
+                 a.base + "', is not known";
+      return;
+    }
     auto m = multiplier(a.loop);
     if (!m)
       return;

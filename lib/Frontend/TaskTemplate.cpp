@@ -16,8 +16,17 @@
 
 using namespace cupilot;
 
+/// The type without cv-qualifiers (`const int` -> `int`).
+static std::string unqualified(llvm::StringRef type) {
+  std::string out;
+  for (llvm::StringRef word : llvm::split(type, ' '))
+    if (!word.empty() && word != "const" && word != "volatile")
+      out += (out.empty() ? "" : " ") + word.str();
+  return out;
+}
+
 static bool isIntegerType(llvm::StringRef type) {
-  auto dtype = dtypeFromCudaType(type);
+  auto dtype = dtypeFromCudaType(unqualified(type));
   return dtype && *dtype != DType::F16 && *dtype != DType::BF16 &&
          *dtype != DType::F32 && *dtype != DType::F64;
 }
@@ -26,6 +35,19 @@ static bool isIdentifier(llvm::StringRef s) {
   if (s.empty() || !(llvm::isAlpha(s[0]) || s[0] == '_'))
     return false;
   return llvm::all_of(s, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// Whether `name` occurs in `text` as a whole identifier.
+static bool mentionsIdentifier(llvm::StringRef text, llvm::StringRef name) {
+  for (size_t pos = text.find(name); pos != llvm::StringRef::npos;
+       pos = text.find(name, pos + 1)) {
+    auto isIdentChar = [](char c) { return llvm::isAlnum(c) || c == '_'; };
+    size_t end = pos + name.size();
+    if ((pos == 0 || !isIdentChar(text[pos - 1])) &&
+        (end == text.size() || !isIdentChar(text[end])))
+      return true;
+  }
+  return false;
 }
 
 /// Replaces whole identifiers of `text` per `renames`.
@@ -57,18 +79,22 @@ static std::string renameIdentifiers(
   return out;
 }
 
-/// `(E + B - 1) / B` with B the block size becomes `ceil_div(E, block.d)`,
-/// so the grid follows the block shape when a plan changes it.
+/// `(E + B - 1) / B` (or `(E + C) / B` with C = B - 1) with B the block
+/// size becomes `ceil_div(E, block.d)`, so the grid follows the block shape
+/// when a plan changes it.
 static std::string blockRelativeGrid(const std::string &grid,
                                      const std::string &block, char dim) {
-  llvm::Regex re("^\\(([A-Za-z_][A-Za-z0-9_]*) *\\+ *([0-9]+)\\) */ *([0-9]+)$");
-  llvm::SmallVector<llvm::StringRef, 4> m;
+  llvm::Regex re("^\\(([A-Za-z_][A-Za-z0-9_]*) *\\+ *([0-9]+)( *- *1)?\\) */ "
+                 "*([0-9]+)$");
+  llvm::SmallVector<llvm::StringRef, 5> m;
   if (!re.match(grid, &m))
     return grid;
   int64_t addend, divisor, b;
-  if (m[2].getAsInteger(10, addend) || m[3].getAsInteger(10, divisor) ||
+  if (m[2].getAsInteger(10, addend) || m[4].getAsInteger(10, divisor) ||
       llvm::StringRef(block).getAsInteger(10, b))
     return grid;
+  if (!m[3].empty())
+    --addend;
   if (addend + 1 != divisor || divisor != b)
     return grid;
   return "ceil_div(" + m[1].str() + ", block." + dim + ")";
@@ -80,8 +106,6 @@ TaskDraft cupilot::draftTask(const KernelInfo &kernel) {
   task.kernel = kernel.qualifiedName;
 
   unsigned dims = std::max(1u, kernel.features.threadDims);
-  // Sizes big enough to fill an H100-class GPU, per dimensionality.
-  const char *extentDefault = dims == 1 ? "16777216" : dims == 2 ? "4096" : "256";
 
   // Integer parameters that bound something are problem sizes; the others
   // (strides, flags) get a small value the user should check.
@@ -91,9 +115,23 @@ TaskDraft cupilot::draftTask(const KernelInfo &kernel) {
   for (const ParamInfo &p : kernel.params)
     for (llvm::StringRef part : llvm::split(p.extentHint, '*'))
       if (!part.empty() && llvm::any_of(kernel.loops, [&](const LoopInfo &l) {
-            return llvm::StringRef(l.bound).contains(part);
+            return mentionsIdentifier(l.bound, part);
           }))
         boundingParams.insert(part.str());
+
+  // A buffer of `cols*rows` elements is as large as the product of its
+  // extents, even when the kernel uses one thread dimension: the data's
+  // dimensionality picks the default extent.
+  unsigned dataDims = dims;
+  for (const ParamInfo &p : kernel.params) {
+    unsigned factors = 0;
+    for (llvm::StringRef part : llvm::split(p.extentHint, '*'))
+      factors += boundingParams.count(part.str());
+    dataDims = std::max(dataDims, std::min(factors, 3u));
+  }
+  // Sizes big enough to fill an H100-class GPU, per dimensionality.
+  const char *extentDefault =
+      dataDims == 1 ? "16777216" : dataDims == 2 ? "4096" : "256";
 
   std::set<std::string> sizeNames;
   for (const ParamInfo &p : kernel.params) {
@@ -113,7 +151,7 @@ TaskDraft cupilot::draftTask(const KernelInfo &kernel) {
     arg.name = p.name;
     if (!p.isPointer) {
       arg.kind = ArgKind::Scalar;
-      auto dtype = dtypeFromCudaType(p.type);
+      auto dtype = dtypeFromCudaType(unqualified(p.type));
       if (!dtype) {
         draft.notes.push_back("parameter '" + p.name + "' has type '" +
                               p.type + "', which tasks cannot describe; "
@@ -121,7 +159,9 @@ TaskDraft cupilot::draftTask(const KernelInfo &kernel) {
         dtype = DType::I32;
       }
       arg.dtype = *dtype;
-      arg.value = sizeNames.count(p.name) ? p.name : "1.5";
+      bool floating = *dtype == DType::F16 || *dtype == DType::BF16 ||
+                      *dtype == DType::F32 || *dtype == DType::F64;
+      arg.value = sizeNames.count(p.name) ? p.name : floating ? "1.5" : "1";
       task.arguments.push_back(std::move(arg));
       continue;
     }
@@ -232,8 +272,12 @@ TaskDraft cupilot::draftTask(const KernelInfo &kernel) {
   for (const auto &[name, value] : task.sizes) {
     if (value == "4")
       continue;
-    odd.emplace_back(name, dims == 1 ? "1000003" : dims == 2 ? "1031" : "67");
-    small.emplace_back(name, dims == 1 ? "4097" : dims == 2 ? "77" : "19");
+    odd.emplace_back(name, dataDims == 1   ? "1000003"
+                           : dataDims == 2 ? "1031"
+                                           : "67");
+    small.emplace_back(name, dataDims == 1   ? "4097"
+                             : dataDims == 2 ? "77"
+                                             : "19");
   }
   if (!odd.empty()) {
     task.verifyShapes.push_back(odd);

@@ -37,15 +37,13 @@
 
 using namespace cupilot;
 
-namespace {
-
 //===----------------------------------------------------------------------===//
 // Shared helpers
 //===----------------------------------------------------------------------===//
 
 /// Shortest decimal spelling that reads back as the same double; integers
 /// below 10^15 print without an exponent.
-std::string formatReal(double value) {
+static std::string formatReal(double value) {
   if (value == 0)
     return std::signbit(value) ? "-0" : "0";
   if (std::trunc(value) == value && std::fabs(value) < 1e15)
@@ -59,19 +57,20 @@ std::string formatReal(double value) {
   return buffer;
 }
 
-bool isIdentifier(llvm::StringRef name) {
+static bool isIdentifier(llvm::StringRef name) {
   if (name.empty() || !(llvm::isAlpha(name.front()) || name.front() == '_'))
     return false;
   return llvm::all_of(name.drop_front(),
                       [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
-bool isBlockDim(llvm::StringRef name) {
+static bool isBlockDim(llvm::StringRef name) {
   return name == "block.x" || name == "block.y" || name == "block.z";
 }
 
 /// The parameters each init distribution takes.
-llvm::ArrayRef<llvm::StringRef> getDistributionParams(llvm::StringRef dist) {
+static llvm::ArrayRef<llvm::StringRef>
+getDistributionParams(llvm::StringRef dist) {
   static const llvm::StringRef uniform[] = {"min", "max"};
   static const llvm::StringRef normal[] = {"mean", "stddev"};
   static const llvm::StringRef constant[] = {"value"};
@@ -84,26 +83,30 @@ llvm::ArrayRef<llvm::StringRef> getDistributionParams(llvm::StringRef dist) {
   return {};
 }
 
-bool isKnownDistribution(llvm::StringRef dist) {
+static bool isKnownDistribution(llvm::StringRef dist) {
   return dist == "uniform" || dist == "normal" || dist == "constant" ||
          dist == "iota" || dist == "zero";
 }
 
-constexpr const char *DistributionList = "uniform, normal, constant, iota, zero";
-constexpr const char *DTypeList =
+static constexpr const char *DistributionList =
+    "uniform, normal, constant, iota, zero";
+static constexpr const char *DTypeList =
     "f16, bf16, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64";
 
+namespace {
 /// 1-based position of a field in the task file.
 struct Location {
   int line;
   int column;
 };
+} // namespace
 
 /// Where the fields of a parsed task came from, keyed by a dotted path such
 /// as `arguments.0.count` or `launches.1.grid.2`; validation uses it to point
 /// its diagnostics into the file.
 using SourceMap = llvm::StringMap<Location>;
 
+namespace {
 /// Builds diagnostics: `file:line:col: error: ...` when the field's position
 /// is known, else prefixed by the task's kernel.
 class Diagnoser {
@@ -145,11 +148,12 @@ private:
   const SourceMap *sources;
   llvm::StringRef kernel;
 };
+} // namespace
 
-std::string joinPath(llvm::StringRef a, llvm::StringRef b) {
+static std::string joinPath(llvm::StringRef a, llvm::StringRef b) {
   return (a + "." + b).str();
 }
-std::string joinPath(llvm::StringRef a, size_t index) {
+static std::string joinPath(llvm::StringRef a, size_t index) {
   return (a + "." + llvm::Twine(index)).str();
 }
 
@@ -157,21 +161,31 @@ std::string joinPath(llvm::StringRef a, size_t index) {
 // Validation
 //===----------------------------------------------------------------------===//
 
-const char *const DimNames[3] = {"x", "y", "z"};
+static const char *const DimNames[3] = {"x", "y", "z"};
 
+namespace {
 class Validator {
 public:
-  Validator(const Task &task, const Diagnoser &diag) : task(task), diag(diag) {}
+  Validator(const Task &task, const Diagnoser &diag) : task(task), diag(diag) {
+    // First declarations win; later duplicates are reported by checkSizes
+    // and checkArguments.
+    for (size_t i = 0; i < task.sizes.size(); ++i)
+      sizeIndex.try_emplace(task.sizes[i].first, i);
+    for (const ArgumentSpec &arg : task.arguments)
+      argumentNames.insert(arg.name);
+  }
 
   llvm::Error run() {
+    if (llvm::Error err = checkLimits())
+      return err;
     if (llvm::Error err = checkSizes())
       return err;
     if (llvm::Error err = checkArguments())
       return err;
     if (llvm::Error err = checkLaunches())
       return err;
-    if (llvm::Error err = checkTolerance("tolerance", "task 'tolerance'",
-                                         task.tolerance))
+    if (llvm::Error err =
+            checkTolerance("tolerance", "task 'tolerance'", task.tolerance))
       return err;
     if (llvm::Error err = checkVerifyShapes())
       return err;
@@ -186,9 +200,8 @@ public:
   }
 
 private:
-  llvm::Expected<Expression> parse(llvm::StringRef path,
-                                   const llvm::Twine &label,
-                                   llvm::StringRef text) {
+  llvm::Expected<Expression>
+  parse(llvm::StringRef path, const llvm::Twine &label, llvm::StringRef text) {
     auto expr = Expression::parse(text);
     if (!expr) {
       // An unquoted `f(a, b)` inside YAML's {...} or [...] is split at the
@@ -197,8 +210,8 @@ private:
       if (diag.hasSources() && text.count('(') != text.count(')'))
         hint = "; inside {...} or [...], quote an expression that contains "
                "a comma, e.g. \"ceil_div(n, 256)\"";
-      return diag.error(path, label + ": " +
-                                  llvm::toString(expr.takeError()) + hint);
+      return diag.error(path,
+                        label + ": " + llvm::toString(expr.takeError()) + hint);
     }
     return expr;
   }
@@ -220,11 +233,30 @@ private:
     return expr;
   }
 
+  /// Bounds the work of validation (and of every later consumer).
+  llvm::Error checkLimits() {
+    struct Limit {
+      const char *path;
+      size_t count;
+      size_t max;
+    };
+    for (const Limit &limit :
+         {Limit{"sizes", task.sizes.size(), MaxTaskSizes},
+          Limit{"arguments", task.arguments.size(), MaxTaskArguments},
+          Limit{"launches", task.launches.size(), MaxTaskLaunches},
+          Limit{"verify_shapes", task.verifyShapes.size(),
+                MaxTaskVerifyShapes}})
+      if (limit.count > limit.max)
+        return diag.error(limit.path, "'" + llvm::Twine(limit.path) + "' has " +
+                                          llvm::Twine(limit.count) +
+                                          " entries; a task may have at most " +
+                                          llvm::Twine(limit.max));
+    return llvm::Error::success();
+  }
+
   size_t findSize(llvm::StringRef name) const {
-    for (size_t i = 0; i < task.sizes.size(); ++i)
-      if (task.sizes[i].first == name)
-        return i;
-    return task.sizes.size();
+    auto it = sizeIndex.find(name);
+    return it == sizeIndex.end() ? task.sizes.size() : it->second;
   }
   bool isSize(llvm::StringRef name) const {
     return findSize(name) < task.sizes.size();
@@ -281,9 +313,9 @@ private:
 
   llvm::Error checkTolerance(llvm::StringRef path, const llvm::Twine &label,
                              const Tolerance &tolerance) {
-    for (auto [key, value] : {std::pair<const char *, double>{"atol",
-                                                               tolerance.atol},
-                              {"rtol", tolerance.rtol}})
+    for (auto [key, value] :
+         {std::pair<const char *, double>{"atol", tolerance.atol},
+          {"rtol", tolerance.rtol}})
       if (!std::isfinite(value) || value < 0)
         return diag.error(joinPath(path, key),
                           "'" + llvm::Twine(key) + "' of " + label + " is " +
@@ -299,21 +331,20 @@ private:
                         "unknown distribution '" + init.distribution +
                             "' for " + label + "; expected one of " +
                             DistributionList);
-    for (auto [key, value] :
-         {std::pair<const char *, double>{"min", init.min},
-          {"max", init.max},
-          {"mean", init.mean},
-          {"stddev", init.stddev},
-          {"value", init.value}})
+    for (auto [key, value] : {std::pair<const char *, double>{"min", init.min},
+                              {"max", init.max},
+                              {"mean", init.mean},
+                              {"stddev", init.stddev},
+                              {"value", init.value}})
       if (!std::isfinite(value))
-        return diag.error(joinPath(path, key),
-                          "'" + llvm::Twine(key) + "' of " + label +
-                              " must be a finite number");
+        return diag.error(joinPath(path, key), "'" + llvm::Twine(key) +
+                                                   "' of " + label +
+                                                   " must be a finite number");
     if (init.distribution == "uniform" && init.min > init.max)
       return diag.error(joinPath(path, "min"),
                         "'min' (" + formatReal(init.min) +
-                            ") is greater than 'max' (" +
-                            formatReal(init.max) + ") in " + label);
+                            ") is greater than 'max' (" + formatReal(init.max) +
+                            ") in " + label);
     if (init.distribution == "normal" && init.stddev < 0)
       return diag.error(joinPath(path, "stddev"),
                         "'stddev' of " + label +
@@ -334,11 +365,10 @@ private:
                               "and '_', not starting with a digit");
       auto [it, inserted] = seen.try_emplace(arg.name, i);
       if (!inserted)
-        return diag.error(path + ".name",
-                          "argument name '" + arg.name +
-                              "' is already used by argument " +
-                              llvm::Twine(it->second) +
-                              "; argument names must be unique");
+        return diag.error(
+            path + ".name",
+            "argument name '" + arg.name + "' is already used by argument " +
+                llvm::Twine(it->second) + "; argument names must be unique");
       if (arg.kind == ArgKind::Scalar) {
         auto value = parseInScope(
             path + ".value", "value of " + label, arg.value, isSizeFn(),
@@ -403,8 +433,8 @@ private:
     std::string path = joinPath("launches", index);
     std::string label = launchLabel(index);
     if (launch.kernel.empty())
-      return diag.error(path + ".kernel", "'kernel' of " + label +
-                                              " is empty; name the kernel");
+      return diag.error(path + ".kernel",
+                        "'kernel' of " + label + " is empty; name the kernel");
     auto onlySizes = [&](llvm::StringRef name) { return notASize(name); };
     auto sizesOrBlock = [&](llvm::StringRef name) {
       return isSize(name) || isBlockDim(name);
@@ -415,18 +445,18 @@ private:
              name.str() + "' under 'sizes'";
     };
     for (unsigned d = 0; d < 3; ++d) {
-      auto block = parseInScope(
-          joinPath(path + ".block", d),
-          "block." + llvm::Twine(DimNames[d]) + " of " + label,
-          launch.geometry.block[d], isSizeFn(), onlySizes);
+      auto block =
+          parseInScope(joinPath(path + ".block", d),
+                       "block." + llvm::Twine(DimNames[d]) + " of " + label,
+                       launch.geometry.block[d], isSizeFn(), onlySizes);
       if (!block)
         return block.takeError();
     }
     for (unsigned d = 0; d < 3; ++d) {
-      auto grid = parseInScope(
-          joinPath(path + ".grid", d),
-          "grid." + llvm::Twine(DimNames[d]) + " of " + label,
-          launch.geometry.grid[d], sizesOrBlock, notSizeOrBlock);
+      auto grid =
+          parseInScope(joinPath(path + ".grid", d),
+                       "grid." + llvm::Twine(DimNames[d]) + " of " + label,
+                       launch.geometry.grid[d], sizesOrBlock, notSizeOrBlock);
       if (!grid)
         return grid.takeError();
     }
@@ -448,9 +478,7 @@ private:
                           "loop_var '" + loopVar + "' of " + label +
                               " is not an identifier; use letters, digits "
                               "and '_', not starting with a digit");
-      if (isSize(loopVar) || llvm::any_of(task.arguments, [&](const auto &a) {
-            return a.name == loopVar;
-          }))
+      if (isSize(loopVar) || argumentNames.contains(loopVar))
         return diag.error(loopPath, "loop_var '" + loopVar + "' of " + label +
                                         " hides the size or argument of the "
                                         "same name; rename it");
@@ -458,8 +486,7 @@ private:
 
     for (size_t j = 0; j < launch.args.size(); ++j) {
       const std::string &text = launch.args[j];
-      if (llvm::any_of(task.arguments,
-                       [&](const auto &a) { return a.name == text; }))
+      if (argumentNames.contains(text))
         continue;
       auto expr = parseInScope(
           joinPath(path + ".args", j),
@@ -520,18 +547,19 @@ private:
     std::string where;
     if (shape > 0)
       where = " in verify_shapes[" + std::to_string(shape - 1) + "]";
+    llvm::StringMap<size_t> overrides;
+    if (shape > 0)
+      for (size_t j = 0; j < task.verifyShapes[shape - 1].size(); ++j)
+        overrides[task.verifyShapes[shape - 1][j].first] = j;
     ExprEnvironment env;
     for (size_t i = 0; i < task.sizes.size(); ++i) {
       const auto &[name, defaultText] = task.sizes[i];
       std::string path = joinPath("sizes", i);
       llvm::StringRef text = defaultText;
-      if (shape > 0) {
-        const auto &overrides = task.verifyShapes[shape - 1];
-        for (size_t j = 0; j < overrides.size(); ++j)
-          if (overrides[j].first == name) {
-            text = overrides[j].second;
-            path = joinPath(joinPath("verify_shapes", shape - 1), j);
-          }
+      auto override = overrides.find(name);
+      if (override != overrides.end()) {
+        text = task.verifyShapes[shape - 1][override->second].second;
+        path = joinPath(joinPath("verify_shapes", shape - 1), override->second);
       }
       auto expr = Expression::parse(text);
       if (!expr)
@@ -578,8 +606,8 @@ private:
     std::string path = joinPath("arguments", index);
     std::string label = "argument '" + arg.name + "'";
     if (arg.kind == ArgKind::Buffer) {
-      auto count =
-          evaluate(path + ".count", "count of " + label + where, arg.count, env);
+      auto count = evaluate(path + ".count", "count of " + label + where,
+                            arg.count, env);
       if (!count)
         return count.takeError();
       if (*count < 1)
@@ -590,10 +618,10 @@ private:
       int64_t bytes;
       if (__builtin_mul_overflow(*count, int64_t(getByteWidth(arg.dtype)),
                                  &bytes))
-        return diag.error(path + ".count",
-                          "count of " + label + " ('" + arg.count + "') is " +
-                              llvm::Twine(*count) + where +
-                              ", too many bytes to allocate");
+        return diag.error(path + ".count", "count of " + label + " ('" +
+                                               arg.count + "') is " +
+                                               llvm::Twine(*count) + where +
+                                               ", too many bytes to allocate");
       return llvm::Error::success();
     }
 
@@ -629,17 +657,17 @@ private:
     }
     auto value = expr->evaluateInt(env);
     if (!value)
-      return diag.error(valuePath, valueLabel + ": " +
-                                       llvm::toString(value.takeError()));
+      return diag.error(valuePath,
+                        valueLabel + ": " + llvm::toString(value.takeError()));
     unsigned bits = getByteWidth(arg.dtype) * 8;
     bool isUnsigned = arg.dtype == DType::U8 || arg.dtype == DType::U16 ||
                       arg.dtype == DType::U32 || arg.dtype == DType::U64;
-    int64_t lo = isUnsigned ? 0 : std::numeric_limits<int64_t>::min() >> (64 - bits);
-    int64_t hi = isUnsigned && bits == 64
-                     ? std::numeric_limits<int64_t>::max()
-                     : isUnsigned ? (int64_t(1) << bits) - 1
-                                  : std::numeric_limits<int64_t>::max() >>
-                                        (64 - bits);
+    int64_t lo =
+        isUnsigned ? 0 : std::numeric_limits<int64_t>::min() >> (64 - bits);
+    int64_t hi = isUnsigned && bits == 64 ? std::numeric_limits<int64_t>::max()
+                 : isUnsigned
+                     ? (int64_t(1) << bits) - 1
+                     : std::numeric_limits<int64_t>::max() >> (64 - bits);
     if (*value < lo || *value > hi)
       return outOfRange(std::to_string(*value));
     return llvm::Error::success();
@@ -665,9 +693,8 @@ private:
       if (!value)
         return value.takeError();
       if (*value < 1 || *value > maxBlock[d])
-        return diag.error(dimPath, dimLabel + " ('" +
-                                       launch.geometry.block[d] + "') is " +
-                                       llvm::Twine(*value) + where +
+        return diag.error(dimPath, dimLabel + " ('" + launch.geometry.block[d] +
+                                       "') is " + llvm::Twine(*value) + where +
                                        "; it must be in [1, " +
                                        llvm::Twine(maxBlock[d]) + "]");
       threads *= *value;
@@ -675,10 +702,10 @@ private:
           static_cast<double>(*value);
     }
     if (threads > 1024)
-      return diag.error(path + ".block",
-                        "the block of " + label + " has " +
-                            llvm::Twine(threads) + " threads" + where +
-                            "; CUDA allows at most 1024");
+      return diag.error(path + ".block", "the block of " + label + " has " +
+                                             llvm::Twine(threads) + " threads" +
+                                             where +
+                                             "; CUDA allows at most 1024");
     for (unsigned d = 0; d < 3; ++d) {
       std::string dimPath = joinPath(path + ".grid", d);
       std::string dimLabel =
@@ -693,9 +720,9 @@ private:
                                        "; it must be in [1, " +
                                        llvm::Twine(maxGrid[d]) + "]");
     }
-    auto shared = evaluate(path + ".shared_bytes",
-                           "shared_bytes of " + label + where,
-                           launch.geometry.sharedBytes, env);
+    auto shared =
+        evaluate(path + ".shared_bytes", "shared_bytes of " + label + where,
+                 launch.geometry.sharedBytes, env);
     if (!shared)
       return shared.takeError();
     if (*shared < 0)
@@ -704,35 +731,39 @@ private:
                             launch.geometry.sharedBytes + "') is " +
                             llvm::Twine(*shared) + where +
                             "; it must not be negative");
-    auto repeat =
-        evaluate(path + ".repeat", "repeat of " + label + where, launch.repeat,
-                 sizes);
+    auto repeat = evaluate(path + ".repeat", "repeat of " + label + where,
+                           launch.repeat, sizes);
     if (!repeat)
       return repeat.takeError();
     if (*repeat < 1)
-      return diag.error(path + ".repeat",
-                        "repeat of " + label + " ('" + launch.repeat +
-                            "') is " + llvm::Twine(*repeat) + where +
-                            "; a launch runs at least once");
+      return diag.error(path + ".repeat", "repeat of " + label + " ('" +
+                                              launch.repeat + "') is " +
+                                              llvm::Twine(*repeat) + where +
+                                              "; a launch runs at least once");
     return llvm::Error::success();
   }
 
   const Task &task;
   const Diagnoser &diag;
+  llvm::StringMap<size_t> sizeIndex;
+  llvm::StringSet<> argumentNames;
 };
+} // namespace
 
 //===----------------------------------------------------------------------===//
 // Reading
 //===----------------------------------------------------------------------===//
 
+namespace {
 /// One `key: value` entry of a YAML mapping.
 struct Entry {
   std::string key;
   YAML::Node keyNode;
   YAML::Node value;
 };
+} // namespace
 
-std::string describeNode(const YAML::Node &node) {
+static std::string describeNode(const YAML::Node &node) {
   switch (node.Type()) {
   case YAML::NodeType::Map:
     return "a mapping";
@@ -747,6 +778,7 @@ std::string describeNode(const YAML::Node &node) {
   return "nothing";
 }
 
+namespace {
 /// Converts YAML nodes to a Task, checking the schema. Uses only node
 /// queries that do not throw.
 class TaskReader {
@@ -780,13 +812,20 @@ private:
   }
 
   /// Reads a mapping, rejecting duplicate keys and (when `allowed` is not
-  /// empty) keys outside `allowed`.
+  /// empty) keys outside `allowed`. A missing value is reported at `anchor`
+  /// (its key, or the enclosing list), as yaml-cpp places null nodes at the
+  /// token after them.
   llvm::Expected<std::vector<Entry>>
-  readMapping(const YAML::Node &node, const llvm::Twine &what,
+  readMapping(const YAML::Node &node, const YAML::Node &anchor,
+              const llvm::Twine &what,
               llvm::ArrayRef<llvm::StringRef> allowed) {
+    if (node.IsNull())
+      return errorAt(anchor, what + " has no value; give a mapping of "
+                                    "'key: value' entries");
     if (!node.IsMap())
-      return errorAt(node, what + " must be a mapping of 'key: value' "
-                                  "entries, not " +
+      return errorAt(node, what +
+                               " must be a mapping of 'key: value' "
+                               "entries, not " +
                                describeNode(node));
     std::vector<Entry> entries;
     llvm::StringMap<int> firstLine;
@@ -835,8 +874,7 @@ private:
 
   llvm::Error missing(const YAML::Node &parent, llvm::StringRef key,
                       const llvm::Twine &what, const llvm::Twine &fix) {
-    return errorAt(parent,
-                   what + " has no '" + key + "'; " + fix);
+    return errorAt(parent, what + " has no '" + key + "'; " + fix);
   }
 
   /// Reads a scalar value; `what` names the field (e.g. "'count' of
@@ -870,8 +908,7 @@ private:
     return readNonEmpty(entry, what, "an integer or an expression");
   }
 
-  llvm::Expected<double> readNumber(const Entry &entry,
-                                    const llvm::Twine &what,
+  llvm::Expected<double> readNumber(const Entry &entry, const llvm::Twine &what,
                                     llvm::StringRef path) {
     record(path, entry.value.IsNull() ? entry.keyNode : entry.value);
     auto text = readNonEmpty(entry, what, "a number");
@@ -880,8 +917,8 @@ private:
     double value;
     if (llvm::StringRef(*text).getAsDouble(value, /*AllowInexact=*/true) ||
         !std::isfinite(value))
-      return errorAt(entry.value, what + " must be a finite number, not '" +
-                                      *text + "'");
+      return errorAt(entry.value,
+                     what + " must be a finite number, not '" + *text + "'");
     return value;
   }
 
@@ -902,8 +939,7 @@ private:
   llvm::Expected<Tolerance> readTolerance(const Entry &entry,
                                           const llvm::Twine &what,
                                           llvm::StringRef path);
-  llvm::Expected<InitSpec> readInit(const Entry &entry,
-                                    const llvm::Twine &what,
+  llvm::Expected<InitSpec> readInit(const Entry &entry, const llvm::Twine &what,
                                     llvm::StringRef path);
   llvm::Expected<std::array<std::string, 3>>
   readDim3(const Entry &entry, const llvm::Twine &what, llvm::StringRef path);
@@ -911,21 +947,24 @@ private:
                            const YAML::Node &node, const llvm::Twine &what,
                            llvm::StringRef path, LaunchGeometry &geometry);
   llvm::Expected<std::vector<std::pair<std::string, std::string>>>
-  readBindings(const YAML::Node &node, const llvm::Twine &what,
-               llvm::StringRef path);
-  llvm::Expected<ArgumentSpec> readArgument(const YAML::Node &node,
-                                            size_t index);
-  llvm::Expected<LaunchSpec> readLaunch(const YAML::Node &node, size_t index);
+  readBindings(const YAML::Node &node, const YAML::Node &anchor,
+               const llvm::Twine &what, llvm::StringRef path);
+  llvm::Expected<ArgumentSpec>
+  readArgument(const YAML::Node &node, const YAML::Node &list, size_t index);
+  llvm::Expected<LaunchSpec> readLaunch(const YAML::Node &node,
+                                        const YAML::Node &list, size_t index);
 
   llvm::StringRef fileName;
   SourceMap &sources;
 };
+} // namespace
 
 llvm::Expected<Tolerance> TaskReader::readTolerance(const Entry &entry,
                                                     const llvm::Twine &what,
                                                     llvm::StringRef path) {
   record(path, entry.keyNode);
-  auto entries = readMapping(entry.value, what, {"atol", "rtol", "exact"});
+  auto entries =
+      readMapping(entry.value, entry.keyNode, what, {"atol", "rtol", "exact"});
   if (!entries)
     return entries.takeError();
   Tolerance tolerance;
@@ -952,7 +991,7 @@ llvm::Expected<InitSpec> TaskReader::readInit(const Entry &entry,
                                               llvm::StringRef path) {
   record(path, entry.keyNode);
   auto entries =
-      readMapping(entry.value, what,
+      readMapping(entry.value, entry.keyNode, what,
                   {"distribution", "min", "max", "mean", "stddev", "value"});
   if (!entries)
     return entries.takeError();
@@ -1013,7 +1052,7 @@ TaskReader::readDim3(const Entry &entry, const llvm::Twine &what,
     for (auto it = node.begin(); it != node.end(); ++it, ++d) {
       Entry item{entry.key, entry.keyNode, *it};
       auto text =
-          readExpression(item, what + "[" + llvm::Twine(d) + "]",
+          readExpression(item, "component " + llvm::Twine(d) + " of " + what,
                          joinPath(path, d));
       if (!text)
         return text.takeError();
@@ -1038,10 +1077,9 @@ llvm::Error TaskReader::readGeometry(const std::vector<Entry> &entries,
     const Entry *entry = find(entries, key);
     if (!entry)
       return missing(node, key, what,
-                     "add '" + key +
-                         ": <expression or [x, y, z]>'");
-    auto dims = readDim3(*entry, "'" + key + "' of " + what,
-                         joinPath(path, key));
+                     "add '" + key + ": <expression or [x, y, z]>'");
+    auto dims =
+        readDim3(*entry, "'" + key + "' of " + what, joinPath(path, key));
     if (!dims)
       return dims.takeError();
     (key == "grid" ? geometry.grid : geometry.block) = *dims;
@@ -1057,9 +1095,9 @@ llvm::Error TaskReader::readGeometry(const std::vector<Entry> &entries,
 }
 
 llvm::Expected<std::vector<std::pair<std::string, std::string>>>
-TaskReader::readBindings(const YAML::Node &node, const llvm::Twine &what,
-                         llvm::StringRef path) {
-  auto entries = readMapping(node, what, {});
+TaskReader::readBindings(const YAML::Node &node, const YAML::Node &anchor,
+                         const llvm::Twine &what, llvm::StringRef path) {
+  auto entries = readMapping(node, anchor, what, {});
   if (!entries)
     return entries.takeError();
   std::vector<std::pair<std::string, std::string>> bindings;
@@ -1077,13 +1115,14 @@ TaskReader::readBindings(const YAML::Node &node, const llvm::Twine &what,
 }
 
 llvm::Expected<ArgumentSpec> TaskReader::readArgument(const YAML::Node &node,
+                                                      const YAML::Node &list,
                                                       size_t index) {
   std::string path = joinPath("arguments", index);
   std::string what = "arguments[" + std::to_string(index) + "]";
   record(path, node);
-  auto entries = readMapping(node, what,
-                             {"name", "kind", "dtype", "count", "role", "init",
-                              "value", "tolerance"});
+  auto entries = readMapping(
+      node, list, what,
+      {"name", "kind", "dtype", "count", "role", "init", "value", "tolerance"});
   if (!entries)
     return entries.takeError();
   ArgumentSpec arg;
@@ -1132,9 +1171,9 @@ llvm::Expected<ArgumentSpec> TaskReader::readArgument(const YAML::Node &node,
   if (arg.kind == ArgKind::Scalar) {
     for (llvm::StringRef key : {"count", "role", "init", "tolerance"})
       if (const Entry *entry = find(*entries, key))
-        return errorAt(entry->keyNode,
-                       "'" + key + "' applies only to buffers, but " + label +
-                           " is a scalar; remove it");
+        return errorAt(entry->keyNode, "'" + key +
+                                           "' applies only to buffers, but " +
+                                           label + " is a scalar; remove it");
     const Entry *value = find(*entries, "value");
     if (!value)
       return missing(node, "value", label,
@@ -1172,8 +1211,8 @@ llvm::Expected<ArgumentSpec> TaskReader::readArgument(const YAML::Node &node,
     return roleText.takeError();
   std::optional<ArgRole> parsedRole = parseArgRole(*roleText);
   if (!parsedRole)
-    return errorAt(role->value, "unknown role '" + *roleText + "' of " +
-                                    label + "; expected in, out or inout");
+    return errorAt(role->value, "unknown role '" + *roleText + "' of " + label +
+                                    "; expected in, out or inout");
   arg.role = *parsedRole;
 
   if (const Entry *init = find(*entries, "init")) {
@@ -1193,11 +1232,12 @@ llvm::Expected<ArgumentSpec> TaskReader::readArgument(const YAML::Node &node,
 }
 
 llvm::Expected<LaunchSpec> TaskReader::readLaunch(const YAML::Node &node,
+                                                  const YAML::Node &list,
                                                   size_t index) {
   std::string path = joinPath("launches", index);
   std::string what = "launches[" + std::to_string(index) + "]";
   record(path, node);
-  auto entries = readMapping(node, what,
+  auto entries = readMapping(node, list, what,
                              {"kernel", "grid", "block", "shared_bytes", "args",
                               "repeat", "loop_var"});
   if (!entries)
@@ -1231,9 +1271,9 @@ llvm::Expected<LaunchSpec> TaskReader::readLaunch(const YAML::Node &node,
   size_t j = 0;
   for (auto it = args->value.begin(); it != args->value.end(); ++it, ++j) {
     Entry item{"args", args->keyNode, *it};
-    auto text = readExpression(item, "'args' item " + llvm::Twine(j) + " of " +
-                                         what,
-                               joinPath(path + ".args", j));
+    auto text =
+        readExpression(item, "'args' item " + llvm::Twine(j) + " of " + what,
+                       joinPath(path + ".args", j));
     if (!text)
       return text.takeError();
     launch.args.push_back(*text);
@@ -1259,15 +1299,14 @@ llvm::Expected<LaunchSpec> TaskReader::readLaunch(const YAML::Node &node,
 
 llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
   static const llvm::StringRef topKeys[] = {
-      "kernel",    "sizes",         "arguments", "launch",
-      "launches",  "tolerance",     "verify_shapes", "precision",
-      "reference", "seed"};
+      "kernel",    "sizes",         "arguments", "launch",    "launches",
+      "tolerance", "verify_shapes", "precision", "reference", "seed"};
   if (root.IsNull())
     return makeError(ExitCode::InputError,
                      "{0}: error: the task file is empty; a task needs at "
                      "least 'kernel', 'arguments' and 'launch'",
                      fileName);
-  auto entries = readMapping(root, "the task", topKeys);
+  auto entries = readMapping(root, root, "the task", topKeys);
   if (!entries)
     return entries.takeError();
   Task task;
@@ -1305,14 +1344,16 @@ llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
   size_t index = 0;
   for (auto it = arguments->value.begin(); it != arguments->value.end();
        ++it, ++index) {
-    auto arg = readArgument(*it, index);
+    auto arg = readArgument(*it, arguments->value, index);
     if (!arg)
       return arg.takeError();
     task.arguments.push_back(std::move(*arg));
   }
 
   if (const Entry *sizes = find(*entries, "sizes")) {
-    auto bindings = readBindings(sizes->value, "'sizes'", "sizes");
+    record("sizes", sizes->keyNode);
+    auto bindings =
+        readBindings(sizes->value, sizes->keyNode, "'sizes'", "sizes");
     if (!bindings)
       return bindings.takeError();
     task.sizes = std::move(*bindings);
@@ -1328,7 +1369,19 @@ llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
     spec.kernel = task.kernel;
     record("launches", launch->keyNode);
     record("launches.0", launch->value);
-    auto fields = readMapping(launch->value, "'launch'",
+    // Keys only a sequence launch has get a pointer to that form.
+    if (launch->value.IsMap())
+      for (auto it = launch->value.begin(); it != launch->value.end(); ++it)
+        if (it->first.IsScalar() &&
+            llvm::is_contained({"kernel", "args", "repeat", "loop_var"},
+                               it->first.Scalar()))
+          return errorAt(it->first,
+                         "'" + it->first.Scalar() +
+                             "' is not a key of 'launch', which runs the "
+                             "top-level kernel once with the arguments in "
+                             "order; use 'launches' to give a kernel, args, "
+                             "repeat or loop_var per launch");
+    auto fields = readMapping(launch->value, launch->keyNode, "'launch'",
                               {"grid", "block", "shared_bytes"});
     if (!fields)
       return fields.takeError();
@@ -1352,13 +1405,15 @@ llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
     index = 0;
     for (auto it = launches->value.begin(); it != launches->value.end();
          ++it, ++index) {
-      auto spec = readLaunch(*it, index);
+      auto spec = readLaunch(*it, launches->value, index);
       if (!spec)
         return spec.takeError();
       task.launches.push_back(std::move(*spec));
     }
     task.kernel = task.launches.front().kernel;
-    sources["kernel"] = sources["launches.0.kernel"];
+    auto first = sources.find("launches.0.kernel");
+    if (first != sources.end())
+      sources["kernel"] = first->second;
   }
 
   if (const Entry *tolerance = find(*entries, "tolerance")) {
@@ -1380,8 +1435,9 @@ llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
          ++it, ++index) {
       std::string path = joinPath("verify_shapes", index);
       record(path, *it);
-      auto bindings = readBindings(
-          *it, "verify_shapes[" + llvm::Twine(index) + "]", path);
+      auto bindings =
+          readBindings(*it, shapes->value,
+                       "verify_shapes[" + llvm::Twine(index) + "]", path);
       if (!bindings)
         return bindings.takeError();
       if (bindings->empty())
@@ -1435,7 +1491,7 @@ llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
 //===----------------------------------------------------------------------===//
 
 /// True when the task can be written in the single-kernel form.
-bool isSingleKernelForm(const Task &task) {
+static bool isSingleKernelForm(const Task &task) {
   if (task.launches.size() != 1)
     return false;
   const LaunchSpec &launch = task.launches.front();
@@ -1448,7 +1504,8 @@ bool isSingleKernelForm(const Task &task) {
   return true;
 }
 
-void emitDim3(YAML::Emitter &out, const std::array<std::string, 3> &dims) {
+static void emitDim3(YAML::Emitter &out,
+                     const std::array<std::string, 3> &dims) {
   size_t used = 3;
   while (used > 1 && dims[used - 1] == "1")
     --used;
@@ -1462,7 +1519,7 @@ void emitDim3(YAML::Emitter &out, const std::array<std::string, 3> &dims) {
   out << YAML::EndSeq;
 }
 
-void emitGeometry(YAML::Emitter &out, const LaunchGeometry &geometry) {
+static void emitGeometry(YAML::Emitter &out, const LaunchGeometry &geometry) {
   out << YAML::Key << "grid" << YAML::Value;
   emitDim3(out, geometry.grid);
   out << YAML::Key << "block" << YAML::Value;
@@ -1470,7 +1527,7 @@ void emitGeometry(YAML::Emitter &out, const LaunchGeometry &geometry) {
   out << YAML::Key << "shared_bytes" << YAML::Value << geometry.sharedBytes;
 }
 
-void emitTolerance(YAML::Emitter &out, const Tolerance &tolerance) {
+static void emitTolerance(YAML::Emitter &out, const Tolerance &tolerance) {
   out << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "atol" << YAML::Value << formatReal(tolerance.atol);
   out << YAML::Key << "rtol" << YAML::Value << formatReal(tolerance.rtol);
@@ -1479,16 +1536,16 @@ void emitTolerance(YAML::Emitter &out, const Tolerance &tolerance) {
   out << YAML::EndMap;
 }
 
-void emitBindings(
-    YAML::Emitter &out,
-    const std::vector<std::pair<std::string, std::string>> &bindings) {
+static void
+emitBindings(YAML::Emitter &out,
+             const std::vector<std::pair<std::string, std::string>> &bindings) {
   out << YAML::BeginMap;
   for (const auto &[name, value] : bindings)
     out << YAML::Key << name << YAML::Value << value;
   out << YAML::EndMap;
 }
 
-void emitArgument(YAML::Emitter &out, const ArgumentSpec &arg) {
+static void emitArgument(YAML::Emitter &out, const ArgumentSpec &arg) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << arg.name;
   out << YAML::Key << "kind" << YAML::Value
@@ -1520,7 +1577,7 @@ void emitArgument(YAML::Emitter &out, const ArgumentSpec &arg) {
   out << YAML::EndMap;
 }
 
-void emitTask(YAML::Emitter &out, const Task &task) {
+static void emitTask(YAML::Emitter &out, const Task &task) {
   bool single = isSingleKernelForm(task);
   out << YAML::BeginMap;
   if (single)
@@ -1548,8 +1605,7 @@ void emitTask(YAML::Emitter &out, const Task &task) {
       out << YAML::BeginMap;
       out << YAML::Key << "kernel" << YAML::Value << launch.kernel;
       emitGeometry(out, launch.geometry);
-      out << YAML::Key << "args" << YAML::Value << YAML::Flow
-          << YAML::BeginSeq;
+      out << YAML::Key << "args" << YAML::Value << YAML::Flow << YAML::BeginSeq;
       for (const std::string &arg : launch.args)
         out << arg;
       out << YAML::EndSeq;
@@ -1577,8 +1633,6 @@ void emitTask(YAML::Emitter &out, const Task &task) {
   out << YAML::EndMap;
 }
 
-} // namespace
-
 //===----------------------------------------------------------------------===//
 // Public API
 //===----------------------------------------------------------------------===//
@@ -1602,14 +1656,13 @@ llvm::Expected<Task> cupilot::parseTask(llvm::StringRef yamlText,
                     .str();
   } catch (const YAML::Exception &e) {
     if (e.mark.is_null())
-      loadError = llvm::formatv("{0}: error: invalid YAML: {1}", fileName,
-                                e.msg)
-                      .str();
+      loadError =
+          llvm::formatv("{0}: error: invalid YAML: {1}", fileName, e.msg).str();
     else
-      loadError = llvm::formatv("{0}:{1}:{2}: error: invalid YAML: {3}",
-                                fileName, e.mark.line + 1, e.mark.column + 1,
-                                e.msg)
-                      .str();
+      loadError =
+          llvm::formatv("{0}:{1}:{2}: error: invalid YAML: {3}", fileName,
+                        e.mark.line + 1, e.mark.column + 1, e.msg)
+              .str();
   } catch (const std::exception &e) {
     loadError =
         llvm::formatv("{0}: error: cannot read YAML: {1}", fileName, e.what())
@@ -1656,8 +1709,8 @@ llvm::Expected<Task> cupilot::readTaskFile(llvm::StringRef path) {
   }
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
   if (!buffer)
-    return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}",
-                     path, buffer.getError().message());
+    return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}", path,
+                     buffer.getError().message());
   return parseTask((*buffer)->getBuffer(), path == "-" ? "<stdin>" : path);
 }
 

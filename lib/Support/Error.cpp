@@ -17,7 +17,13 @@ int cupilot::reportAndGetExitCode(llvm::StringRef tool, llvm::Error err) {
   llvm::handleAllErrors(
       std::move(err),
       [&](const CupilotError &e) {
-        llvm::WithColor::error(llvm::errs(), tool) << e.getMessage() << "\n";
+        // Messages that are already diagnostics (`file:line:col: error:
+        // ...`) are printed as they are.
+        llvm::StringRef firstLine = llvm::StringRef(e.getMessage()).split('\n').first;
+        if (firstLine.contains(": error: "))
+          llvm::errs() << e.getMessage() << "\n";
+        else
+          llvm::WithColor::error(llvm::errs(), tool) << e.getMessage() << "\n";
         if (code < 0)
           code = static_cast<int>(e.getExitCode());
       },

@@ -16,6 +16,7 @@
 
 #include "cupilot/Support/Error.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/raw_ostream.h"
@@ -31,19 +32,35 @@ using namespace cupilot;
 namespace {
 
 /// Longest expression text accepted.
-constexpr size_t MaxTextLength = 64 * 1024;
+constexpr size_t MaxTextLength = size_t(64) * 1024;
 /// Deepest nesting of parentheses, calls and unary operators accepted.
 constexpr unsigned MaxNestingDepth = 256;
 /// Longest excerpt of the expression text quoted in a diagnostic.
 constexpr size_t MaxQuotedLength = 80;
 
-enum class BinaryOp { Mul, Div, Rem, Add, Sub, Shl, Shr, Lt, Le, Gt, Ge, Eq, Ne };
+enum class BinaryOp {
+  Mul,
+  Div,
+  Rem,
+  Add,
+  Sub,
+  Shl,
+  Shr,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Eq,
+  Ne
+};
 enum class Function { Min, Max, CeilDiv, RoundUp, Log2, Pow2 };
 
 /// Precedence levels, loosest first; each level is left-associative.
 constexpr unsigned NumLevels = 5;
 
-unsigned getLevel(BinaryOp op) {
+} // namespace
+
+static unsigned getLevel(BinaryOp op) {
   switch (op) {
   case BinaryOp::Eq:
   case BinaryOp::Ne:
@@ -67,7 +84,7 @@ unsigned getLevel(BinaryOp op) {
   llvm_unreachable("unknown binary operator");
 }
 
-llvm::StringRef getSpelling(BinaryOp op) {
+static llvm::StringRef getSpelling(BinaryOp op) {
   switch (op) {
   case BinaryOp::Mul:
     return "*";
@@ -99,7 +116,7 @@ llvm::StringRef getSpelling(BinaryOp op) {
   llvm_unreachable("unknown binary operator");
 }
 
-llvm::StringRef getName(Function fn) {
+static llvm::StringRef getName(Function fn) {
   switch (fn) {
   case Function::Min:
     return "min";
@@ -117,7 +134,7 @@ llvm::StringRef getName(Function fn) {
   llvm_unreachable("unknown function");
 }
 
-std::optional<Function> lookupFunction(llvm::StringRef name) {
+static std::optional<Function> lookupFunction(llvm::StringRef name) {
   return llvm::StringSwitch<std::optional<Function>>(name)
       .Case("min", Function::Min)
       .Case("max", Function::Max)
@@ -130,7 +147,7 @@ std::optional<Function> lookupFunction(llvm::StringRef name) {
 
 /// Shortest decimal spelling that reads back as the same double; integers
 /// below 10^15 print without an exponent.
-std::string formatReal(double value) {
+static std::string formatReal(double value) {
   if (value == 0)
     return std::signbit(value) ? "-0" : "0";
   if (std::trunc(value) == value && std::fabs(value) < 1e15)
@@ -145,14 +162,14 @@ std::string formatReal(double value) {
 }
 
 /// The expression text as quoted in diagnostics (shortened when long).
-std::string quoteText(llvm::StringRef text) {
+static std::string quoteText(llvm::StringRef text) {
   if (text.size() <= MaxQuotedLength)
     return ("'" + text + "'").str();
   return ("'" + text.take_front(MaxQuotedLength) + "...'").str();
 }
 
 /// How the character at `pos` is named in a diagnostic.
-std::string describeAt(llvm::StringRef text, size_t pos) {
+static std::string describeAt(llvm::StringRef text, size_t pos) {
   if (pos >= text.size())
     return "end of expression";
   unsigned char c = text[pos];
@@ -161,16 +178,14 @@ std::string describeAt(llvm::StringRef text, size_t pos) {
   return "character 0x" + llvm::utohexstr(c, /*LowerCase=*/true, 2);
 }
 
-llvm::Error makeExprError(llvm::StringRef text, unsigned column,
-                          const llvm::Twine &message) {
+static llvm::Error makeExprError(llvm::StringRef text, unsigned column,
+                                 const llvm::Twine &message) {
   return makeError(ExitCode::InputError, "column {0}: {1} in {2}", column,
                    message.str(), quoteText(text));
 }
 
-bool isIdentifierStart(char c) { return llvm::isAlpha(c) || c == '_'; }
-bool isIdentifierBody(char c) { return llvm::isAlnum(c) || c == '_'; }
-
-} // namespace
+static bool isIdentifierStart(char c) { return llvm::isAlpha(c) || c == '_'; }
+static bool isIdentifierBody(char c) { return llvm::isAlnum(c) || c == '_'; }
 
 struct Expression::Node {
   enum class Kind { IntLiteral, RealLiteral, Identifier, Negate, Chain, Call };
@@ -372,8 +387,8 @@ private:
     } else {
       int64_t value;
       if (spelling.getAsInteger(10, value))
-        return error(start, "integer '" + spelling +
-                                "' does not fit in 64 bits");
+        return error(start,
+                     "integer '" + spelling + "' does not fit in 64 bits");
       node->intValue = value;
       node->realValue = static_cast<double>(value);
     }
@@ -410,8 +425,8 @@ private:
     size_t open = pos++;
     if (llvm::Error err = enter(open))
       return std::move(err);
-    auto node = std::make_unique<Expression::Node>(
-        Expression::Node::Kind::Call, start + 1);
+    auto node = std::make_unique<Expression::Node>(Expression::Node::Kind::Call,
+                                                   start + 1);
     node->function = *fn;
     node->name = name.str();
     skipSpace();
@@ -440,8 +455,7 @@ private:
     --depth;
     size_t count = node->operands.size();
     bool variadic = *fn == Function::Min || *fn == Function::Max;
-    size_t expected =
-        (*fn == Function::Log2 || *fn == Function::Pow2) ? 1 : 2;
+    size_t expected = (*fn == Function::Log2 || *fn == Function::Pow2) ? 1 : 2;
     if (variadic ? count < 2 : count != expected) {
       std::string takes = variadic        ? "at least 2 arguments"
                           : expected == 1 ? "1 argument"
@@ -469,8 +483,7 @@ public:
     case Kind::IntLiteral:
       return node.intValue;
     case Kind::RealLiteral:
-      return toInt(node.realValue, node.column,
-                   "number '" + node.name + "'");
+      return toInt(node.realValue, node.column, "number '" + node.name + "'");
     case Kind::Identifier: {
       auto it = env.find(node.name);
       if (it == env.end())
@@ -517,9 +530,8 @@ private:
   llvm::Expected<int64_t> toInt(double value, unsigned column,
                                 const llvm::Twine &what) {
     if (!std::isfinite(value) || std::trunc(value) != value)
-      return makeExprError(text, column,
-                           what + " is " + formatReal(value) +
-                               ", not an integer");
+      return makeExprError(
+          text, column, what + " is " + formatReal(value) + ", not an integer");
     // 2^63 is exactly representable; every smaller double in range converts.
     if (value < -9223372036854775808.0 || value >= 9223372036854775808.0)
       return makeExprError(text, column,
@@ -606,9 +618,9 @@ private:
     llvm::StringRef name = getName(node.function);
     switch (node.function) {
     case Function::Min:
-      return *std::min_element(args.begin(), args.end());
+      return *llvm::min_element(args);
     case Function::Max:
-      return *std::max_element(args.begin(), args.end());
+      return *llvm::max_element(args);
     case Function::CeilDiv:
       return ceilDiv(args[0], args[1], node.column, name);
     case Function::RoundUp: {
@@ -758,9 +770,8 @@ private:
       if (op == BinaryOp::Shr)
         return static_cast<double>(*lhs >> *rhs);
       if (*lhs < 0)
-        return makeExprError(text, column,
-                             "left shift of negative value " +
-                                 llvm::Twine(*lhs));
+        return makeExprError(
+            text, column, "left shift of negative value " + llvm::Twine(*lhs));
       if (*lhs > (std::numeric_limits<int64_t>::max() >> *rhs))
         return makeExprError(text, column,
                              "'<<' overflows 64-bit integer arithmetic");
@@ -793,9 +804,9 @@ private:
     llvm::StringRef name = getName(node.function);
     switch (node.function) {
     case Function::Min:
-      return *std::min_element(args.begin(), args.end());
+      return *llvm::min_element(args);
     case Function::Max:
-      return *std::max_element(args.begin(), args.end());
+      return *llvm::max_element(args);
     case Function::CeilDiv:
       if (args[1] == 0)
         return makeExprError(text, node.column, "division by zero");
@@ -805,8 +816,7 @@ private:
         return makeExprError(text, node.column,
                              "round_up needs a positive multiple, got " +
                                  formatReal(args[1]));
-      return finite(std::ceil(args[0] / args[1]) * args[1], node.column,
-                    name);
+      return finite(std::ceil(args[0] / args[1]) * args[1], node.column, name);
     case Function::Log2:
       if (args[0] <= 0)
         return makeExprError(text, node.column,
@@ -822,21 +832,20 @@ private:
   llvm::StringRef text;
   const ExprEnvironment &env;
 };
+} // namespace
 
-void collectIdentifiers(const Expression::Node &node,
-                        std::set<std::string> &names) {
+static void collectIdentifiers(const Expression::Node &node,
+                               std::set<std::string> &names) {
   if (node.kind == Expression::Node::Kind::Identifier)
     names.insert(node.name);
   for (const auto &operand : node.operands)
     collectIdentifiers(*operand, names);
 }
 
-llvm::Error notParsed() {
+static llvm::Error notParsed() {
   return makeError(ExitCode::InternalError,
                    "evaluating an expression that was never parsed");
 }
-
-} // namespace
 
 llvm::Expected<Expression> Expression::parse(llvm::StringRef text) {
   if (text.size() > MaxTextLength)

@@ -12,6 +12,8 @@
 #include "cupilot/Frontend/CudaFrontend.h"
 #include "cupilot/Frontend/KernelIndexIO.h"
 #include "cupilot/Frontend/TaskTemplate.h"
+#include "cupilot/Rewrite/PlanApplier.h"
+#include "cupilot/Strategy/PlanIO.h"
 #include "cupilot/Support/Error.h"
 
 #include "clang/Tooling/CompilationDatabase.h"
@@ -42,12 +44,25 @@ static cl::opt<Format> format(
                clEnumValN(Format::JSON, "json", "JSON, schema " +
                                                     std::string(KernelIndexSchema))),
     cl::cat(category));
-enum class Emit { None, TaskTemplate };
+enum class Emit { None, TaskTemplate, Source, Changes, Plan, Flags };
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to produce"), cl::init(Emit::None),
-    cl::values(clEnumValN(Emit::TaskTemplate, "task-template",
-                          "draft a task file for --kernel")),
+    cl::values(
+        clEnumValN(Emit::TaskTemplate, "task-template",
+                   "draft a task file for --kernel"),
+        clEnumValN(Emit::Source, "source",
+                   "the rewritten source (default with --plan)"),
+        clEnumValN(Emit::Changes, "changes",
+                   "the edits of --plan, one line each, tagged by step"),
+        clEnumValN(Emit::Plan, "plan", "the normalized --plan as YAML"),
+        clEnumValN(Emit::Flags, "flags",
+                   "the compile flags --plan records, one per line")),
     cl::cat(category));
+static cl::opt<std::string> planFile("plan",
+                                     cl::desc("Rewrite plan to apply "
+                                              "(docs/PlanSchema.md)"),
+                                     cl::value_desc("plan.yaml"),
+                                     cl::cat(category));
 static cl::opt<std::string> kernelName("kernel", cl::desc("Kernel to act on"),
                                        cl::value_desc("name"), cl::cat(category));
 static cl::opt<std::string> cudaPath("cuda-path", cl::desc("CUDA toolkit root"),
@@ -76,7 +91,35 @@ static llvm::Error writeOutput(llvm::function_ref<void(llvm::raw_ostream &)> fn)
   return llvm::Error::success();
 }
 
+static llvm::Error runPlan(const FrontendOptions &options) {
+  auto plan = readPlanFile(planFile);
+  if (!plan)
+    return plan.takeError();
+  if (emit == Emit::Plan)
+    return writeOutput([&](llvm::raw_ostream &os) { os << writePlan(*plan); });
+  auto parsed = parseCudaFile(inputFile, options);
+  if (!parsed)
+    return parsed.takeError();
+  KernelIndex index = buildKernelIndex(*parsed);
+  ApplyOptions applyOptions;
+  applyOptions.frontend = options;
+  auto result = applyPlan(*parsed, index, *plan, applyOptions);
+  if (!result)
+    return result.takeError();
+  return writeOutput([&](llvm::raw_ostream &os) {
+    if (emit == Emit::Changes)
+      printChanges(*result, os);
+    else if (emit == Emit::Flags)
+      for (const std::string &flag : result->compileFlags)
+        os << flag << "\n";
+    else
+      os << result->source;
+  });
+}
+
 static llvm::Error run(const FrontendOptions &options) {
+  if (!planFile.empty())
+    return runPlan(options);
   auto index = indexCudaFile(inputFile, options);
   if (!index)
     return index.takeError();
@@ -120,10 +163,18 @@ int main(int argc, char **argv) {
     return reportAndGetExitCode("cupilot-opt",
                                 makeError(ExitCode::Usage, "{0}", msg));
   };
-  if (inputFile.empty())
+  if (inputFile.empty() && !(emit == Emit::Plan && !planFile.empty()))
     return usage("no input file (see --help)");
-  if (listKernels == (emit != Emit::None))
-    return usage("give exactly one of --list-kernels or --emit=...");
+  bool planEmit = emit == Emit::Source || emit == Emit::Changes ||
+                  emit == Emit::Plan || emit == Emit::Flags;
+  if (!planFile.empty()) {
+    if (listKernels || emit == Emit::TaskTemplate)
+      return usage("--plan goes with --emit=source|changes|plan|flags only");
+  } else if (planEmit) {
+    return usage("--emit=source|changes|plan|flags needs --plan PLAN.yaml");
+  } else if (listKernels == (emit != Emit::None)) {
+    return usage("give exactly one of --list-kernels, --emit=... or --plan");
+  }
   if (emit == Emit::TaskTemplate && kernelName.empty())
     return usage("--emit=task-template needs --kernel NAME");
 

@@ -10,6 +10,7 @@
 #include "cupilot/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -313,8 +314,8 @@ TEST(TaskIOTest, ParsesTheSingleKernelForm) {
   Task task = parseOrFail(SaxpyYaml);
   EXPECT_EQ(task.kernel, "saxpy");
   ASSERT_EQ(task.sizes.size(), 2u);
-  EXPECT_EQ(task.sizes[0], std::make_pair(std::string("n"),
-                                          std::string("1048576")));
+  EXPECT_EQ(task.sizes[0],
+            std::make_pair(std::string("n"), std::string("1048576")));
   EXPECT_EQ(task.sizes[1],
             std::make_pair(std::string("half_n"), std::string("n / 2")));
 
@@ -414,8 +415,8 @@ launches:
   const LaunchSpec &step = task.launches[1];
   EXPECT_EQ(step.kernel, "step");
   EXPECT_EQ(step.geometry.sharedBytes, "block.x * 8");
-  EXPECT_EQ(step.args, (std::vector<std::string>{"a", "b", "n", "it % 2",
-                                                 "min(it, 3)"}));
+  EXPECT_EQ(step.args,
+            (std::vector<std::string>{"a", "b", "n", "it % 2", "min(it, 3)"}));
   EXPECT_EQ(step.repeat, "iterations");
   EXPECT_EQ(step.loopVar, "it");
   EXPECT_EQ(task.arguments[1].init.distribution, "zero");
@@ -562,8 +563,15 @@ TEST(TaskIOTest, UnknownKeys) {
   EXPECT_EQ(parseError("kernel: k\n"
                        "arguments: []\n"
                        "launch: {grid: 1, block: 1, args: [x]}\n"),
-            "t.yaml:3:29: error: unknown key 'args' in 'launch'; expected "
-            "one of grid, block, shared_bytes");
+            "t.yaml:3:29: error: 'args' is not a key of 'launch', which runs "
+            "the top-level kernel once with the arguments in order; use "
+            "'launches' to give a kernel, args, repeat or loop_var per "
+            "launch");
+  EXPECT_THAT(parseError("kernel: k\n"
+                         "arguments: []\n"
+                         "launch: {grid: 1, block: 1, repeat: 3}\n"),
+              HasSubstr("t.yaml:3:29: error: 'repeat' is not a key of "
+                        "'launch'"));
 }
 
 TEST(TaskIOTest, WrongTypes) {
@@ -597,8 +605,8 @@ TEST(TaskIOTest, WrongTypes) {
   EXPECT_EQ(parseError("kernel: k\n"
                        "arguments: []\n"
                        "launch: {grid: [1, [2]], block: 1}\n"),
-            "t.yaml:3:20: error: 'grid' of 'launch'[1] must be an integer or "
-            "an expression, not a list");
+            "t.yaml:3:20: error: component 1 of 'grid' of 'launch' must be "
+            "an integer or an expression, not a list");
   EXPECT_EQ(parseError("kernel: k\n"
                        "arguments: [x]\n"
                        "launch: {grid: 1, block: 1}\n"),
@@ -748,6 +756,46 @@ TEST(TaskIOTest, MissingFields) {
                        "launch: {grid: 1, block: 1}\n"),
             "t.yaml:3:27: error: 'count' of argument 'x' has no value; give "
             "an integer or an expression");
+}
+
+TEST(TaskIOTest, MissingValuesPointAtTheirKey) {
+  EXPECT_EQ(parseError("kernel: k\n"
+                       "arguments: []\n"
+                       "launch:\n"
+                       "tolerance: {}\n"),
+            "t.yaml:3:1: error: 'launch' has no value; give a mapping of "
+            "'key: value' entries");
+  EXPECT_EQ(parseError("kernel: k\n"
+                       "arguments: []\n"
+                       "launch: {grid: 1, block: 1}\n"
+                       "tolerance:\n"
+                       "seed: 3\n"),
+            "t.yaml:4:1: error: 'tolerance' has no value; give a mapping of "
+            "'key: value' entries");
+  EXPECT_EQ(parseError("kernel: k\n"
+                       "sizes:\n"
+                       "arguments: []\n"
+                       "launch: {grid: 1, block: 1}\n"),
+            "t.yaml:2:1: error: 'sizes' has no value; give a mapping of "
+            "'key: value' entries");
+  EXPECT_EQ(parseError("kernel: k\n"
+                       "arguments:\n"
+                       "  - {name: x, dtype: f32, count: 1, role: in}\n"
+                       "  -\n"
+                       "launch: {grid: 1, block: 1}\n"),
+            "t.yaml:3:3: error: arguments[1] has no value; give a mapping of "
+            "'key: value' entries");
+  EXPECT_EQ(parseError("kernel: k\n"
+                       "arguments: []\n"
+                       "launch: {grid: [1, ~], block: 1}\n"),
+            "t.yaml:3:10: error: component 1 of 'grid' of 'launch' has no "
+            "value; give an integer or an expression");
+  EXPECT_EQ(parseError("kernel: k\n"
+                       "arguments: []\n"
+                       "launch: {grid: 1, block: 1}\n"
+                       "precision: null\n"),
+            "t.yaml:4:1: error: 'precision' has no value; give strict-fp32, "
+            "allow-tf32 or allow-reduced-precision");
 }
 
 TEST(TaskIOTest, DuplicateKeysAndNames) {
@@ -921,8 +969,8 @@ TEST(TaskIOTest, InvalidYaml) {
 
 TEST(TaskIOTest, PathologicalInput) {
   // Deep flow nesting: an error, not a stack overflow.
-  std::string deepFlow = "kernel: " + std::string(100000, '[') +
-                         std::string(100000, ']') + "\n";
+  std::string deepFlow =
+      "kernel: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   EXPECT_THAT(parseError(deepFlow), HasSubstr("t.yaml:1:"));
   EXPECT_THAT(parseError(deepFlow), HasSubstr("nests too deeply"));
   // Deep block nesting.
@@ -1103,6 +1151,44 @@ TEST(TaskIOTest, ValueErrorsPointAtTheField) {
 TEST(TaskValidateTest, AcceptsAValidTask) {
   EXPECT_FALSE(static_cast<bool>(validateTask(makeTask())));
   EXPECT_FALSE(static_cast<bool>(validateTask(parseOrFail(SaxpyYaml))));
+}
+
+TEST(TaskValidateTest, ListLimits) {
+  Task task = makeTask();
+  for (size_t i = task.sizes.size(); i <= MaxTaskSizes; ++i)
+    task.sizes.push_back({"s" + std::to_string(i), "1"});
+  EXPECT_EQ(validateError(task),
+            "invalid task for kernel 'k': 'sizes' has 1025 entries; a task "
+            "may have at most 1024");
+  task.sizes.pop_back();
+  EXPECT_FALSE(static_cast<bool>(validateTask(task)));
+
+  task = makeTask();
+  task.launches.resize(MaxTaskLaunches + 1, task.launches[0]);
+  EXPECT_EQ(validateError(task),
+            "invalid task for kernel 'k': 'launches' has 1025 entries; a "
+            "task may have at most 1024");
+
+  task = makeTask();
+  for (size_t i = task.arguments.size(); i <= MaxTaskArguments; ++i) {
+    task.arguments.push_back(task.arguments[0]);
+    task.arguments.back().name = "a" + std::to_string(i);
+  }
+  EXPECT_EQ(validateError(task),
+            "invalid task for kernel 'k': 'arguments' has 1025 entries; a "
+            "task may have at most 1024");
+
+  std::string yaml = "kernel: k\n"
+                     "sizes: {n: 2}\n"
+                     "arguments: []\n"
+                     "launch: {grid: 1, block: 1}\n"
+                     "verify_shapes:\n";
+  for (size_t i = 0; i < MaxTaskVerifyShapes; ++i)
+    yaml += "  - {n: 1}\n";
+  EXPECT_EQ(parseOrFail(yaml).verifyShapes.size(), MaxTaskVerifyShapes);
+  yaml += "  - {n: 1}\n";
+  EXPECT_EQ(parseError(yaml), "t.yaml:5:1: error: 'verify_shapes' has 17 "
+                              "entries; a task may have at most 16");
 }
 
 TEST(TaskValidateTest, LaunchesAndKernel) {
@@ -1388,6 +1474,75 @@ TEST(TaskValidateTest, VerifyShapes) {
 }
 
 //===----------------------------------------------------------------------===//
+// docs/TaskSchema.md
+//===----------------------------------------------------------------------===//
+
+/// The ```yaml blocks of docs/TaskSchema.md.
+std::vector<std::string> getDocExamples(std::string &doc) {
+  auto buffer =
+      llvm::MemoryBuffer::getFile(CUPILOT_SOURCE_ROOT "/docs/TaskSchema.md");
+  if (!buffer) {
+    ADD_FAILURE() << "cannot read docs/TaskSchema.md: "
+                  << buffer.getError().message();
+    return {};
+  }
+  doc = (*buffer)->getBuffer().str();
+  std::vector<std::string> examples;
+  llvm::StringRef rest = doc;
+  while (true) {
+    size_t start = rest.find("```yaml\n");
+    if (start == llvm::StringRef::npos)
+      break;
+    rest = rest.drop_front(start + 8);
+    size_t end = rest.find("```");
+    examples.push_back(rest.take_front(end).str());
+    rest = rest.drop_front(end + 3);
+  }
+  return examples;
+}
+
+/// Replaces the one occurrence of `from` in `text`.
+std::string replaceOnce(std::string text, llvm::StringRef from,
+                        llvm::StringRef to) {
+  size_t at = text.find(from.str());
+  EXPECT_NE(at, std::string::npos) << from.str();
+  if (at != std::string::npos)
+    text.replace(at, from.size(), to.str());
+  return text;
+}
+
+TEST(TaskDocsTest, ExamplesAreValidTasks) {
+  std::string doc;
+  std::vector<std::string> examples = getDocExamples(doc);
+  ASSERT_EQ(examples.size(), 2u);
+  for (const std::string &example : examples) {
+    Task task = parseOrFail(example);
+    expectRoundTrip(task);
+  }
+  Task jacobi = parseOrFail(examples[1]);
+  ASSERT_EQ(jacobi.launches.size(), 2u);
+  EXPECT_EQ(jacobi.launches[1].loopVar, "it");
+  EXPECT_EQ(jacobi.launches[1].geometry.grid[1], "ceil_div(ny, block.y)");
+}
+
+TEST(TaskDocsTest, DiagnosticsShownAreTheRealOnes) {
+  std::string doc;
+  std::vector<std::string> examples = getDocExamples(doc);
+  ASSERT_FALSE(examples.empty());
+  const std::string &saxpy = examples[0];
+  for (const auto &[from, to] :
+       {std::pair<const char *, const char *>{"    dtype: f32               #",
+                                              "    dtyp: f32                #"},
+        {"count: n                 #", "count: n*m               #"},
+        {"count: n                 #", "count: n - 1             #"}}) {
+    auto task = parseTask(replaceOnce(saxpy, from, to), "saxpy.task.yaml");
+    ASSERT_FALSE(static_cast<bool>(task));
+    std::string message = messageOf(task.takeError());
+    EXPECT_THAT(doc, HasSubstr(message + "\n"));
+  }
+}
+
+//===----------------------------------------------------------------------===//
 // Files
 //===----------------------------------------------------------------------===//
 
@@ -1439,8 +1594,8 @@ TEST_F(TaskFileTest, MissingFile) {
 }
 
 TEST_F(TaskFileTest, TooLargeFile) {
-  std::string path = write("huge.task.yaml",
-                           std::string(MaxTaskFileSize + 10, '#'));
+  std::string path =
+      write("huge.task.yaml", std::string(MaxTaskFileSize + 10, '#'));
   auto task = readTaskFile(path);
   ASSERT_FALSE(static_cast<bool>(task));
   EXPECT_EQ(messageOf(task.takeError()),

@@ -139,7 +139,7 @@ struct IntrinsicUse {
 };
 
 /// A bounds check `expr < bound` on a thread-dependent expression, from an
-/// `if` condition (or the negation of an early-return condition).
+/// `if` or `?:` condition (or the negation of an early-return condition).
 struct BoundsGuard {
   std::string expr;
   /// `<`, `<=`, `>`, `>=` with `expr` on the left.

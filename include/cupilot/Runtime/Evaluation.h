@@ -1,0 +1,159 @@
+//===- Evaluation.h - Evaluating a variant of a task ------------*- C++ -*-===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+//
+// evaluateTask turns a Task into concrete worker requests (every expression
+// evaluated for the main shape and each verify shape), runs them on a
+// cupilot-worker, and folds the replies into one EvaluationResult: the
+// verdict, why, the timing of baseline and candidate, resources, and the
+// integrity block. A variant that fails (does not compile, is wrong, faults,
+// hangs) is a successful evaluation with a failing verdict; an llvm::Error
+// means the evaluation itself could not be made (bad task, no worker, no
+// device).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CUPILOT_RUNTIME_EVALUATION_H
+#define CUPILOT_RUNTIME_EVALUATION_H
+
+#include "cupilot/Runtime/Protocol.h"
+#include "cupilot/Runtime/Worker.h"
+#include "cupilot/Strategy/Task.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cupilot {
+
+enum class Verdict {
+  Passed,
+  /// Verification failed (mismatch, unwritten output, modified input,
+  /// out-of-bounds write, nondeterminism, suspect timing, ...).
+  Failed,
+  /// The reference itself is unusable (nondeterministic, leaves outputs
+  /// unwritten, modifies inputs): do not tune against it.
+  ReferenceInvalid,
+  /// The variant breaks the task's precision policy (compile options).
+  PolicyViolation,
+  CompileError,
+  LaunchError,
+  /// A kernel faulted (illegal address, trap, ...).
+  RuntimeError,
+  Timeout,
+  Crashed,
+  OutOfMemory,
+  /// The worker answered something unexpected.
+  ProtocolError,
+};
+llvm::StringRef toString(Verdict verdict);
+
+struct EvaluateOptions {
+  /// Used by the evaluateTask overload that starts its own worker.
+  WorkerOptions worker;
+  /// NVRTC options of the reference and of the candidate.
+  std::vector<std::string> referenceOptions;
+  std::vector<std::string> candidateOptions;
+  /// Names used in NVRTC diagnostics.
+  std::string referenceName = "reference.cu";
+  std::string candidateName = "candidate.cu";
+  /// `sm_XX`; empty: the device's.
+  std::string arch;
+  /// Verification seeds are task.seed, task.seed + 1, ... (at least 2).
+  unsigned numSeeds = 2;
+  /// Time the main shape (baseline = reference, interleaved).
+  bool time = true;
+  protocol::TimingSpec timing;
+  /// Deadline of each request (one per shape).
+  std::chrono::milliseconds timeout{120000};
+};
+
+/// The outcome on one shape.
+struct ShapeResult {
+  /// `main` or `verify_shapes[i]`.
+  std::string label;
+  /// The evaluated sizes, in declaration order.
+  std::vector<std::pair<std::string, int64_t>> sizes;
+  protocol::Reply reply;
+};
+
+struct EvaluationResult {
+  Verdict verdict = Verdict::Passed;
+  /// A short reason: the finding kind (`mismatch`, `input-modified`, ...),
+  /// the CUDA fault (`illegal address`) or the error kind.
+  std::string reason;
+  /// Human-readable detail (first finding, error message, compile log).
+  std::string message;
+  /// Shapes in the order they were evaluated (verify shapes first, the main
+  /// shape last); evaluation stops at the first failing shape.
+  std::vector<ShapeResult> shapes;
+  std::optional<protocol::DeviceInfo> device;
+  std::optional<protocol::TimingStats> baseline;
+  std::optional<protocol::TimingStats> candidate;
+  /// baseline median / candidate median; 0 when not timed.
+  double speedup = 0;
+  /// Bytes of all buffers of the main shape (each counted once), and the
+  /// bandwidth that implies at the candidate's median time.
+  uint64_t bufferBytes = 0;
+  double candidateBandwidthGBs = 0;
+  std::vector<protocol::KernelResources> resources;
+  std::optional<protocol::Integrity> integrity;
+  /// Worker restarts caused by this evaluation.
+  unsigned workerRestarts = 0;
+
+  bool passed() const { return verdict == Verdict::Passed; }
+};
+
+/// The sizes of one shape (0: the main shape, i > 0: verify_shapes[i - 1])
+/// in declaration order.
+llvm::Expected<std::vector<std::pair<std::string, int64_t>>>
+evaluateShapeSizes(const Task &task, size_t shape);
+
+/// The concrete request for one shape (0: the main shape, i > 0:
+/// verify_shapes[i - 1]). Expressions are evaluated here; `repeat` launches
+/// are unrolled with their loop variable. Fails with an InputError on a
+/// task that does not evaluate (run validateTask first for diagnostics with
+/// file positions).
+llvm::Expected<protocol::EvaluateRequest>
+buildEvaluateRequest(const Task &task, size_t shape,
+                     llvm::StringRef referenceSource,
+                     llvm::StringRef candidateSource,
+                     const EvaluateOptions &options);
+
+/// Evaluates `candidateSource` against `referenceSource` (the original
+/// kernel unless the task names another reference) on `worker`.
+llvm::Expected<EvaluationResult>
+evaluateTask(Worker &worker, const Task &task, llvm::StringRef referenceSource,
+             llvm::StringRef candidateSource, const EvaluateOptions &options);
+
+/// Same, on a worker started (and stopped) for this call.
+llvm::Expected<EvaluationResult>
+evaluateTask(const Task &task, llvm::StringRef referenceSource,
+             llvm::StringRef candidateSource, const EvaluateOptions &options);
+
+/// Measures the device's copy bandwidth (bytes read + written per second)
+/// with a device-to-device copy of `bytes`; cached per device by the
+/// worker when it has a cache directory.
+llvm::Expected<protocol::Calibration>
+calibrateBandwidth(Worker &worker, uint64_t bytes,
+                   std::chrono::milliseconds timeout, bool force = false);
+
+/// The device the worker drives.
+llvm::Expected<protocol::DeviceInfo>
+queryDevice(Worker &worker, std::chrono::milliseconds timeout);
+
+llvm::json::Value toJSON(const EvaluationResult &result);
+/// A few aligned lines: verdict and reason, times, speedup, resources.
+void printEvaluation(llvm::raw_ostream &os, const EvaluationResult &result);
+
+} // namespace cupilot
+
+#endif // CUPILOT_RUNTIME_EVALUATION_H

@@ -1,0 +1,429 @@
+//===- Protocol.h - Messages between cupilot and cupilot-worker -*- C++ -*-===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+//
+// The worker protocol (docs/WorkerProtocol.md) is line based. A message is
+//
+//   begin <kind> <id>
+//   <key> [<name>=<value>]... [#<n>]
+//   <n raw bytes, only when the line ends in #n>
+//   ...
+//   end
+//
+// Attribute values are percent-encoded (every byte outside '!'..'~', and
+// '%' itself, is written %XX; the empty value is written as a lone '%').
+// Blocks of arbitrary bytes (sources, logs) follow their line, length
+// prefixed, and end with a newline.
+//
+// This header is plain C++17 without LLVM: the worker links it, and must stay
+// small and portable. The generic layer (Message, encode, decode) knows
+// nothing of the verbs; the typed layer below converts the requests and the
+// reply to and from messages and validates them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CUPILOT_RUNTIME_PROTOCOL_H
+#define CUPILOT_RUNTIME_PROTOCOL_H
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cupilot {
+namespace protocol {
+
+/// Version of the wire format; the worker announces it in its greeting.
+constexpr int ProtocolVersion = 1;
+
+/// Limits that keep a malformed or hostile peer from exhausting memory.
+constexpr size_t MaxLineBytes = 1 << 20;
+constexpr size_t MaxBlobBytes = size_t(1) << 30;
+constexpr size_t MaxFields = 1 << 20;
+/// Most kernel launches one request may describe (after `repeat` expansion).
+constexpr size_t MaxLaunches = 100000;
+
+//===----------------------------------------------------------------------===//
+// Generic messages
+//===----------------------------------------------------------------------===//
+
+/// One line of a message: a key, named attributes in order, and an optional
+/// block of bytes.
+struct Field {
+  std::string key;
+  std::vector<std::pair<std::string, std::string>> attrs;
+  bool hasBlob = false;
+  std::string blob;
+
+  Field() = default;
+  explicit Field(std::string key) : key(std::move(key)) {}
+
+  /// The value of attribute `name`, or nullptr.
+  const std::string *get(std::string_view name) const;
+  /// Appends an attribute (names must be unique within a field).
+  Field &set(std::string name, std::string value);
+  Field &setBlob(std::string bytes);
+};
+
+struct Message {
+  /// `hello` (the worker's greeting), a request verb (`ping`, `device`,
+  /// `compile`, `evaluate`, `calibrate`, `quit`) or `reply`.
+  std::string kind;
+  uint64_t id = 0;
+  std::vector<Field> fields;
+
+  Field &add(std::string key);
+  /// The first field with this key, or nullptr.
+  const Field *first(std::string_view key) const;
+  std::vector<const Field *> all(std::string_view key) const;
+};
+
+std::string encode(const Message &message);
+
+enum class DecodeStatus {
+  /// A whole message was decoded; `consumed` bytes were used.
+  Complete,
+  /// The data ends inside a message; read more and try again.
+  Incomplete,
+  /// The data is not a message; `error` says why and where.
+  Malformed,
+};
+
+struct DecodeResult {
+  DecodeStatus status = DecodeStatus::Incomplete;
+  size_t consumed = 0;
+  std::string error;
+};
+
+/// Decodes the first message of `data`. Blank lines before `begin` are
+/// skipped. Never reads past `data`.
+DecodeResult decode(std::string_view data, Message &out);
+
+/// Percent-encoding of attribute values (exposed for tests).
+std::string escapeValue(std::string_view value);
+bool unescapeValue(std::string_view text, std::string &out);
+
+//===----------------------------------------------------------------------===//
+// Typed requests and replies
+//===----------------------------------------------------------------------===//
+
+enum class ElementType { F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64 };
+const char *toString(ElementType type);
+std::optional<ElementType> parseElementType(std::string_view text);
+unsigned byteWidth(ElementType type);
+bool isFloating(ElementType type);
+bool isSigned(ElementType type);
+
+enum class Role { In, Out, InOut };
+const char *toString(Role role);
+std::optional<Role> parseRole(std::string_view text);
+
+enum class Distribution { Uniform, Normal, Constant, Iota, Zero };
+const char *toString(Distribution dist);
+std::optional<Distribution> parseDistribution(std::string_view text);
+
+/// How a buffer is filled: uniform in [p0, p1], normal(mean p0, stddev p1),
+/// constant p0, iota (0, 1, 2, ...), zero.
+struct InitSpec {
+  Distribution dist = Distribution::Uniform;
+  double p0 = -1.0;
+  double p1 = 1.0;
+};
+
+/// |got - want| <= atol + rtol * |want|, or bitwise equality when `exact`.
+struct ToleranceSpec {
+  double atol = 1e-5;
+  double rtol = 1e-5;
+  bool exact = false;
+};
+
+struct BufferSpec {
+  std::string name;
+  ElementType type = ElementType::F32;
+  uint64_t count = 0;
+  Role role = Role::In;
+  InitSpec init;
+  /// Used for outputs (role out or inout).
+  ToleranceSpec tolerance;
+};
+
+struct ScalarSpec {
+  std::string name;
+  ElementType type = ElementType::I32;
+  /// A decimal integer for integer types, a decimal or hex float (or inf,
+  /// -inf, nan) for floating types.
+  std::string value;
+};
+
+/// A kernel argument: a buffer or scalar by name, or (empty name) an
+/// integer literal marshalled to the size of the kernel's parameter.
+struct LaunchArg {
+  std::string name;
+  int64_t literal = 0;
+};
+
+struct LaunchSpec {
+  /// A name expression NVRTC accepts (`saxpy`, `scale<float>`).
+  std::string kernel;
+  std::array<uint32_t, 3> grid = {1, 1, 1};
+  std::array<uint32_t, 3> block = {1, 1, 1};
+  uint32_t sharedBytes = 0;
+  std::vector<LaunchArg> args;
+};
+
+struct ProgramSpec {
+  /// Name used in NVRTC diagnostics, e.g. `candidate.cu`.
+  std::string name;
+  std::string source;
+  /// NVRTC options; the worker adds the architecture and the toolkit's
+  /// include directories.
+  std::vector<std::string> options;
+};
+
+/// Adaptive timing: after `warmup` untimed runs, repeat until the relative
+/// standard error of the mean is below `targetRse` with at least `minReps`
+/// repetitions and `minTimeMs` of measured time, or until `maxReps` or
+/// `maxTimeMs` of measured time.
+struct TimingSpec {
+  bool enabled = true;
+  unsigned warmup = 2;
+  unsigned minReps = 5;
+  unsigned maxReps = 1000;
+  double targetRse = 0.01;
+  double minTimeMs = 20.0;
+  double maxTimeMs = 3000.0;
+};
+
+struct CompileRequest {
+  uint64_t id = 0;
+  /// `sm_XX`; empty means the device's.
+  std::string arch;
+  ProgramSpec program;
+  /// Name expressions to resolve (lowered names, and resources when a
+  /// device is present).
+  std::vector<std::string> kernels;
+};
+
+/// Verifies (and optionally times) a candidate against a reference on one
+/// concrete shape.
+struct EvaluateRequest {
+  uint64_t id = 0;
+  std::string arch;
+  /// Human-readable name of the shape (`main`, `verify_shapes[0]`).
+  std::string label;
+  ProgramSpec reference;
+  ProgramSpec candidate;
+  std::vector<BufferSpec> buffers;
+  std::vector<ScalarSpec> scalars;
+  std::vector<LaunchSpec> launches;
+  /// At least two seeds.
+  std::vector<uint64_t> seeds;
+  TimingSpec timing;
+};
+
+struct CalibrateRequest {
+  uint64_t id = 0;
+  /// Bytes of each of the two buffers of the device-to-device copy.
+  uint64_t bytes = uint64_t(256) << 20;
+  /// Measure again even if a cached calibration exists.
+  bool force = false;
+};
+
+enum class ErrorKind {
+  BadRequest,
+  NoDevice,
+  CompileError,
+  LaunchError,
+  RuntimeError,
+  OutOfMemory,
+  /// Set by the parent: the request did not finish in time.
+  Timeout,
+  /// Set by the parent: the worker died before replying.
+  Crashed,
+  /// Set by the parent: the worker's reply could not be decoded.
+  ProtocolError,
+  Internal,
+};
+const char *toString(ErrorKind kind);
+std::optional<ErrorKind> parseErrorKind(std::string_view text);
+
+struct ReplyError {
+  ErrorKind kind = ErrorKind::Internal;
+  /// `reference`, `candidate` or empty.
+  std::string program;
+  /// CUDA error name (`CUDA_ERROR_ILLEGAL_ADDRESS`) where one applies.
+  std::string cudaError;
+  std::string message;
+  /// Compiler log for compile errors.
+  std::string log;
+};
+
+struct DeviceInfo {
+  int ordinal = 0;
+  std::string name;
+  std::string arch;
+  std::string uuid;
+  int smCount = 0;
+  uint64_t memoryBytes = 0;
+  uint64_t l2Bytes = 0;
+  int clockKHz = 0;
+  int memoryClockKHz = 0;
+  int busWidthBits = 0;
+  /// From the memory clock and bus width; 0 when the driver reports none.
+  double peakBandwidthGBs = 0;
+  int driverVersion = 0;
+  std::string nvrtcVersion;
+  /// Buffers are placed against unmapped guard pages.
+  bool guardPages = false;
+};
+
+struct CompileInfo {
+  std::string program;
+  bool cacheHit = false;
+  double milliseconds = 0;
+  /// Content hash (SHA-256, hex) the cubin is cached under.
+  std::string hash;
+  std::string cubinPath;
+  uint64_t cubinBytes = 0;
+  std::string log;
+};
+
+struct KernelResources {
+  std::string program;
+  std::string kernel;
+  std::string lowered;
+  /// -1 where unknown (no device).
+  int registers = -1;
+  int staticSharedBytes = -1;
+  int localBytes = -1;
+  int constBytes = -1;
+  int maxThreadsPerBlock = -1;
+  int parameters = -1;
+};
+
+struct Mismatch {
+  uint64_t index = 0;
+  std::string got;
+  std::string want;
+};
+
+/// Comparison of one output of one run.
+struct OutputCheck {
+  std::string program;
+  uint64_t seed = 0;
+  unsigned run = 0;
+  std::string output;
+  /// What the run was compared with: `reference` or `run1`.
+  std::string against;
+  uint64_t count = 0;
+  uint64_t mismatches = 0;
+  /// Elements still holding the poison pattern written before the launch.
+  uint64_t unwritten = 0;
+  double maxAbsError = 0;
+  double maxRelError = 0;
+  double errorNorm = 0;
+  double referenceNorm = 0;
+  bool bitwiseEqual = false;
+  std::vector<Mismatch> first;
+};
+
+/// A problem found while verifying. Kinds: mismatch, unwritten,
+/// nondeterministic, input-modified, out-of-bounds-write, recheck-mismatch,
+/// suspect-timing; with program=reference they make the reference invalid.
+struct Finding {
+  std::string program;
+  std::string kind;
+  uint64_t seed = 0;
+  unsigned run = 0;
+  std::string buffer;
+  std::string message;
+};
+
+struct TimingStats {
+  std::string program;
+  unsigned reps = 0;
+  double medianMs = 0;
+  double p10Ms = 0;
+  double p90Ms = 0;
+  double meanMs = 0;
+  double stddevMs = 0;
+  double minMs = 0;
+  /// Relative standard error of the mean.
+  double rse = 0;
+};
+
+/// What the worker did to make the verdict trustworthy.
+struct Integrity {
+  std::vector<uint64_t> seeds;
+  unsigned runsPerSeed = 0;
+  bool poisoned = false;
+  bool inputsChecked = false;
+  std::string guard;
+  bool referenceDeterministic = false;
+  bool candidateDeterministic = false;
+  unsigned rechecks = 0;
+  uint64_t l2FlushBytes = 0;
+  bool interleaved = false;
+};
+
+struct Calibration {
+  uint64_t bytes = 0;
+  double bandwidthGBs = 0;
+  double medianMs = 0;
+  unsigned reps = 0;
+  bool cached = false;
+};
+
+/// The one reply type; which parts are filled depends on the request.
+struct Reply {
+  uint64_t id = 0;
+  bool ok = true;
+  std::optional<ReplyError> error;
+  std::optional<DeviceInfo> device;
+  std::vector<CompileInfo> compiles;
+  std::vector<KernelResources> kernels;
+  std::vector<OutputCheck> checks;
+  std::vector<Finding> findings;
+  /// Evaluate: `passed`, `failed` or `reference-invalid`; empty otherwise.
+  std::string verdict;
+  std::string verdictReason;
+  std::vector<TimingStats> timings;
+  std::optional<Integrity> integrity;
+  std::optional<Calibration> calibration;
+};
+
+/// The worker's greeting, sent once at start.
+struct Hello {
+  std::string version;
+  int protocol = ProtocolVersion;
+  int pid = 0;
+};
+
+Message toMessage(const CompileRequest &request);
+Message toMessage(const EvaluateRequest &request);
+Message toMessage(const CalibrateRequest &request);
+Message toMessage(const Reply &reply);
+Message toMessage(const Hello &hello);
+/// A request without parameters (`ping`, `device`, `quit`).
+Message makeSimpleRequest(std::string kind, uint64_t id);
+
+/// Typed decoding; on failure `error` names the field and what is wrong.
+bool fromMessage(const Message &message, CompileRequest &out, std::string &error);
+bool fromMessage(const Message &message, EvaluateRequest &out, std::string &error);
+bool fromMessage(const Message &message, CalibrateRequest &out, std::string &error);
+bool fromMessage(const Message &message, Reply &out, std::string &error);
+bool fromMessage(const Message &message, Hello &out, std::string &error);
+
+/// Shortest decimal text that reads back as the same double.
+std::string formatDouble(double value);
+
+} // namespace protocol
+} // namespace cupilot
+
+#endif // CUPILOT_RUNTIME_PROTOCOL_H

@@ -1,0 +1,7 @@
+// The reference: one thread per element.
+__global__ void axpy(int n, float a, const float *x, const float *y,
+                     float *out) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n)
+    out[i] = a * x[i] + y[i];
+}

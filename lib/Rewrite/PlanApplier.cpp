@@ -1,0 +1,327 @@
+//===- PlanApplier.cpp - Applying rewrite plans to CUDA sources -----------===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+//
+// Runs each step's rule against the original AST, collects the edits, checks
+// that edits of different steps do not overlap, applies them in one pass and,
+// when a step needs it, re-parses the result to check it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cupilot/Rewrite/PlanApplier.h"
+
+#include "StepContext.h"
+
+#include "cupilot/Support/Error.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Decl.h"
+#include "clang/AST/DeclTemplate.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace clang;
+using namespace cupilot;
+using namespace cupilot::rewrite;
+
+namespace {
+
+/// Kernel definitions of the main file by the name the kernel index uses.
+class KernelDeclFinder : public RecursiveASTVisitor<KernelDeclFinder> {
+public:
+  explicit KernelDeclFinder(ASTContext &ctx) : ctx(ctx) {}
+  bool shouldVisitTemplateInstantiations() const { return true; }
+
+  bool VisitFunctionDecl(FunctionDecl *fd) {
+    if (!fd->hasAttr<CUDAGlobalAttr>() || !fd->doesThisDeclarationHaveABody())
+      return true;
+    PrintingPolicy policy(ctx.getLangOpts());
+    policy.SuppressTagKeyword = true;
+    policy.FullyQualifiedName = false;
+    std::string name;
+    llvm::raw_string_ostream os(name);
+    fd->getNameForDiagnostic(os, policy, /*Qualified=*/true);
+    kernels.try_emplace(name, fd);
+    return true;
+  }
+
+  llvm::StringMap<const FunctionDecl *> kernels;
+
+private:
+  ASTContext &ctx;
+};
+
+std::string quote(llvm::StringRef text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+/// Orders edits by position (insertions before replacements at the same
+/// offset), then by step, then by the order the step made them.
+void sortEdits(std::vector<RewriteEdit> &edits) {
+  llvm::stable_sort(edits, [](const RewriteEdit &a, const RewriteEdit &b) {
+    unsigned ao = a.replacement.getOffset(), bo = b.replacement.getOffset();
+    if (ao != bo)
+      return ao < bo;
+    bool ai = a.replacement.getLength() == 0;
+    bool bi = b.replacement.getLength() == 0;
+    if (ai != bi)
+      return ai;
+    return a.step < b.step;
+  });
+}
+
+/// Drops exact duplicates made by different steps and reports overlaps.
+llvm::Error checkOverlaps(std::vector<RewriteEdit> &edits,
+                          llvm::StringRef file) {
+  std::vector<RewriteEdit> kept;
+  for (RewriteEdit &edit : edits) {
+    bool duplicate = false;
+    for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+      const tooling::Replacement &p = it->replacement;
+      const tooling::Replacement &e = edit.replacement;
+      if (p.getOffset() + p.getLength() < e.getOffset())
+        break;
+      if (p.getOffset() == e.getOffset() && p.getLength() == e.getLength() &&
+          p.getReplacementText() == e.getReplacementText() &&
+          it->step != edit.step) {
+        duplicate = true;
+        break;
+      }
+      bool overlap = p.getOffset() + p.getLength() > e.getOffset() ||
+                     (p.getOffset() == e.getOffset() && p.getLength() > 0 &&
+                      e.getLength() > 0);
+      if (overlap)
+        return makeError(
+            ExitCode::IllegalRewrite,
+            "{0}:{1}:{2}: error: step {3} ({4}) and step {5} ({6}) edit "
+            "overlapping code ({7} and {8}); apply them in separate plans or "
+            "drop one",
+            file, edit.begin.line, edit.begin.column, it->step, it->kind,
+            edit.step, edit.kind, quote(it->oldText), quote(edit.oldText));
+    }
+    if (!duplicate)
+      kept.push_back(std::move(edit));
+  }
+  edits = std::move(kept);
+  return llvm::Error::success();
+}
+
+std::string applyEdits(llvm::StringRef buffer,
+                       const std::vector<RewriteEdit> &edits) {
+  std::string out;
+  out.reserve(buffer.size() + 256);
+  unsigned pos = 0;
+  for (const RewriteEdit &edit : edits) {
+    const tooling::Replacement &r = edit.replacement;
+    out.append(buffer.data() + pos, r.getOffset() - pos);
+    out += r.getReplacementText();
+    pos = r.getOffset() + r.getLength();
+  }
+  out.append(buffer.data() + pos, buffer.size() - pos);
+  return out;
+}
+
+std::string listKernels(const KernelIndex &index) {
+  std::string names;
+  for (const KernelInfo &k : index.kernels)
+    names += (names.empty() ? "" : ", ") + k.qualifiedName;
+  return names.empty() ? "none" : names;
+}
+
+/// Parses the rewritten source and checks what steps promised about it.
+llvm::Error verifyOutput(const RewriteResult &result, const KernelIndex &index,
+                         const RewritePlan &plan,
+                         const ApplyOptions &options) {
+  llvm::SmallString<128> path;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "cupilot-rewrite", "cu", path))
+    return makeError(ExitCode::OutputError,
+                     "cannot create a temporary file: {0}", ec.message());
+  llvm::scope_exit remove([&] { llvm::sys::fs::remove(path); });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec)
+      return makeError(ExitCode::OutputError, "cannot write '{0}': {1}", path,
+                       ec.message());
+    os << result.source;
+  }
+  FrontendOptions frontend = options.frontend;
+  frontend.printDiagnostics = false;
+  // Quoted includes still resolve next to the original file.
+  llvm::SmallString<128> dir(result.file);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  frontend.extraArgs.push_back("-I" + dir.str().str());
+  auto parsed = parseCudaFile(path, frontend);
+  if (!parsed) {
+    std::string why = llvm::toString(parsed.takeError());
+    // The steps that can introduce errors are the ones that insert code.
+    for (unsigned i = 0; i < plan.steps.size(); ++i)
+      if (plan.steps[i].kind == "replace-kernel") {
+        PlanLoc loc = plan.steps[i].getLoc("code");
+        return makeError(ExitCode::IllegalRewrite,
+                         "{0}:{1}:{2}: error: step {3} (replace-kernel): the "
+                         "rewritten source does not compile: {4}",
+                         plan.file, loc.line, loc.column, i, why);
+      }
+    return makeError(ExitCode::InternalError,
+                     "{0}: error: the rewritten source does not compile: {1}",
+                     result.file, why);
+  }
+  KernelIndex after = buildKernelIndex(*parsed);
+  for (unsigned i = 0; i < plan.steps.size(); ++i) {
+    const RewriteStep &step = plan.steps[i];
+    if (step.kind != "replace-kernel")
+      continue;
+    PlanLoc loc = step.getLoc("code");
+    auto fail = [&](const std::string &message) {
+      return makeError(ExitCode::IllegalRewrite,
+                       "{0}:{1}:{2}: error: step {3} (replace-kernel): {4}",
+                       plan.file, loc.line, loc.column, i, message);
+    };
+    const KernelInfo *before = index.find(step.kernel);
+    const KernelInfo *now = after.find(before->qualifiedName);
+    if (!now)
+      return fail("the new code does not define a __global__ function named '" +
+                  before->qualifiedName + "'");
+    std::string oldTypes, newTypes;
+    for (const ParamInfo &p : before->params)
+      oldTypes += (oldTypes.empty() ? "" : ", ") + p.type;
+    for (const ParamInfo &p : now->params)
+      newTypes += (newTypes.empty() ? "" : ", ") + p.type;
+    if (oldTypes != newTypes)
+      return fail("the new code changes the parameter types of '" +
+                  before->qualifiedName + "' from (" + oldTypes + ") to (" +
+                  newTypes + "); keep the signature");
+  }
+  return llvm::Error::success();
+}
+
+} // namespace
+
+std::vector<std::string> cupilot::getRegisteredSteps() {
+  return getStepRuleNames();
+}
+
+llvm::Expected<RewriteResult> cupilot::applyPlan(const ParsedFile &parsed,
+                                                 const KernelIndex &index,
+                                                 const RewritePlan &plan,
+                                                 const ApplyOptions &options) {
+  ASTContext &ctx = parsed.getASTContext();
+  const SourceManager &sm = ctx.getSourceManager();
+  RewriteResult result;
+  result.file = parsed.getFile();
+
+  KernelDeclFinder finder(ctx);
+  for (Decl *decl : ctx.getTranslationUnitDecl()->decls())
+    if (sm.isInMainFile(sm.getExpansionLoc(decl->getBeginLoc())))
+      finder.TraverseDecl(decl);
+
+  std::vector<RewriteEdit> edits;
+  bool needsVerify = options.verifyOutput;
+  for (unsigned i = 0; i < plan.steps.size(); ++i) {
+    const RewriteStep &step = plan.steps[i];
+    const StepSchema *schema = findStepSchema(step.kind);
+    StepRule rule = findStepRule(step.kind);
+    const KernelInfo *info = nullptr;
+    const FunctionDecl *kernel = nullptr;
+    StepContext probe(ctx, plan, index, i, nullptr, nullptr, result);
+    if (!schema || !rule)
+      return probe.refuseInPlan("", "step kind '" + step.kind +
+                                        "' is not implemented yet");
+    if (schema->needsKernel) {
+      info = index.find(step.kernel);
+      if (!info)
+        return makeError(ExitCode::UnknownKernel,
+                         "{0}:{1}:{2}: error: step {3} ({4}): no kernel named "
+                         "'{5}' in {6} (kernels: {7})",
+                         plan.file, step.kernelLoc.line, step.kernelLoc.column,
+                         i, step.kind, step.kernel, result.file,
+                         listKernels(index));
+      kernel = finder.kernels.lookup(info->qualifiedName);
+      if (!kernel)
+        return probe.refuseInPlan("kernel", "kernel '" + info->qualifiedName +
+                                                "' is not defined in the main "
+                                                "file");
+      if (info->isInstantiation)
+        return probe.refuseInPlan(
+            "kernel", "kernel '" + info->qualifiedName +
+                          "' is an instantiation of template '" +
+                          info->templateName +
+                          "'; its code is the template's: name the template");
+      if (!info->macro.empty())
+        return probe.refuseInPlan(
+            "kernel", "kernel '" + info->qualifiedName +
+                          "' is produced by macro '" + info->macro +
+                          "'; expand the macro first");
+    }
+    StepContext sc(ctx, plan, index, i, kernel, info, result);
+    if (llvm::Error err = rule(sc))
+      return std::move(err);
+    for (RewriteEdit &edit : sc.takeEdits())
+      edits.push_back(std::move(edit));
+    needsVerify |= step.kind == "replace-kernel";
+  }
+
+  sortEdits(edits);
+  if (llvm::Error err = checkOverlaps(edits, result.file))
+    return std::move(err);
+  result.source = applyEdits(sm.getBufferData(sm.getMainFileID()), edits);
+  result.edits = std::move(edits);
+  if (needsVerify)
+    if (llvm::Error err = verifyOutput(result, index, plan, options))
+      return std::move(err);
+  return result;
+}
+
+void cupilot::printChanges(const RewriteResult &result,
+                           llvm::raw_ostream &os) {
+  for (const RewriteEdit &edit : result.edits) {
+    os << "step " << edit.step << " (" << edit.kind << ") " << result.file
+       << ":" << edit.begin.line << ":" << edit.begin.column << "-"
+       << edit.end.line << ":" << edit.end.column << ": ";
+    if (edit.oldText.empty())
+      os << "insert " << quote(edit.replacement.getReplacementText()) << "\n";
+    else
+      os << "replace " << quote(edit.oldText) << " with "
+         << quote(edit.replacement.getReplacementText()) << "\n";
+  }
+  for (const LaunchChange &launch : result.launchChanges) {
+    os << "step " << launch.step << " (set-block-size) " << result.file << ":"
+       << launch.loc.line << ":" << launch.loc.column << ": launch of '"
+       << launch.kernel << "' now uses block (";
+    for (size_t d = 0; d < launch.block.size(); ++d)
+      os << (d ? ", " : "") << launch.block[d];
+    os << ")\n";
+  }
+  for (const std::string &flag : result.compileFlags)
+    os << "compile-flag " << flag << "\n";
+}

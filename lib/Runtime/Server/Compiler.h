@@ -1,0 +1,62 @@
+//===- Compiler.h - NVRTC compilation with a content-hash cache -*- C++ -*-===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CUPILOT_LIB_RUNTIME_SERVER_COMPILER_H
+#define CUPILOT_LIB_RUNTIME_SERVER_COMPILER_H
+
+#include "CudaApi.h"
+
+#include "cupilot/Runtime/Protocol.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cupilot {
+namespace worker {
+
+struct CompiledProgram {
+  std::string cubin;
+  /// Name expression -> lowered (mangled) name.
+  std::map<std::string, std::string> lowered;
+  protocol::CompileInfo info;
+};
+
+/// Compiles CUDA C++ to cubins with NVRTC. Results are cached by the SHA-256
+/// of (cache format, NVRTC version, arch, options, name expressions,
+/// source): in memory for the life of the worker and, when a cache
+/// directory is given, on disk as <hash>.cubin + <hash>.names.
+class Compiler {
+public:
+  Compiler(const NvrtcApi &nvrtc, std::string cudaPath, std::string cacheDir)
+      : nvrtc(nvrtc), cudaPath(std::move(cudaPath)),
+        cacheDir(std::move(cacheDir)) {}
+
+  /// Compiles `program` for `arch` (sm_XX); on failure fills `error` (kind
+  /// compile_error with the NVRTC log, or internal).
+  bool compile(const protocol::ProgramSpec &program, const std::string &arch,
+               const std::vector<std::string> &kernels,
+               CompiledProgram &out, protocol::ReplyError &error);
+
+  /// The options passed to NVRTC: the program's, then the architecture and
+  /// the toolkit's include directories unless the program gives them.
+  std::vector<std::string> effectiveOptions(const protocol::ProgramSpec &program,
+                                            const std::string &arch) const;
+
+private:
+  bool readCache(const std::string &hash, CompiledProgram &out);
+  void writeCache(const std::string &hash, const CompiledProgram &program);
+
+  const NvrtcApi &nvrtc;
+  std::string cudaPath;
+  std::string cacheDir;
+  std::map<std::string, CompiledProgram> memory;
+};
+
+} // namespace worker
+} // namespace cupilot
+
+#endif // CUPILOT_LIB_RUNTIME_SERVER_COMPILER_H

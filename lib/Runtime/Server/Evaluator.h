@@ -1,0 +1,34 @@
+//===- Evaluator.h - Verify and time one candidate on one shape -*- C++ -*-===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CUPILOT_LIB_RUNTIME_SERVER_EVALUATOR_H
+#define CUPILOT_LIB_RUNTIME_SERVER_EVALUATOR_H
+
+#include "Compiler.h"
+#include "Device.h"
+
+#include "cupilot/Runtime/Protocol.h"
+
+namespace cupilot {
+namespace worker {
+
+/// Handles one `evaluate` request (see docs/WorkerProtocol.md for the
+/// procedure): compiles and loads both programs, verifies the reference and
+/// then the candidate on every seed, and times both, interleaved. Fills
+/// `reply`; a failed variant is a successful reply with a failing verdict,
+/// while errors (compile, launch, runtime, out of memory) set reply.error.
+void evaluate(Device &device, Compiler &compiler,
+              const protocol::EvaluateRequest &request, protocol::Reply &reply);
+
+/// Handles a `calibrate` request: times a large device-to-device copy.
+void calibrate(Device &device, const std::string &cacheDir,
+               const protocol::CalibrateRequest &request,
+               protocol::Reply &reply);
+
+} // namespace worker
+} // namespace cupilot
+
+#endif // CUPILOT_LIB_RUNTIME_SERVER_EVALUATOR_H

@@ -1,0 +1,154 @@
+//===- RewritePlan.cpp - Step schemas and plan accessors ------------------===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+//
+// The table of step kinds below is the single source of truth for what a
+// plan may say; docs/PlanSchema.md mirrors it and PlanIO.cpp enforces it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cupilot/Strategy/RewritePlan.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+using namespace cupilot;
+
+llvm::StringRef cupilot::describe(ParamType type) {
+  switch (type) {
+  case ParamType::Int:
+    return "an integer";
+  case ParamType::Bool:
+    return "true or false";
+  case ParamType::String:
+    return "a string";
+  case ParamType::StringList:
+    return "a list of strings";
+  }
+  return "a value";
+}
+
+namespace {
+
+constexpr int64_t MaxLoopId = 1 << 20;
+
+const ParamSchema LaunchBoundsParams[] = {
+    {"max-threads", ParamType::Int, true, 1, 1024,
+     "maximum threads per block (first __launch_bounds__ argument)"},
+    {"min-blocks", ParamType::Int, false, 1, 32,
+     "minimum resident blocks per SM (second argument)"},
+};
+const ParamSchema RestrictParams[] = {
+    {"params", ParamType::StringList, false, 0, 0,
+     "pointer parameters to mark (default: every pointer parameter)"},
+    {"assume-no-alias", ParamType::Bool, false, 0, 0,
+     "assert that no two pointer arguments alias"},
+};
+const ParamSchema ConstParams[] = {
+    {"params", ParamType::StringList, false, 0, 0,
+     "pointer parameters to mark (default: every pointer parameter the "
+     "kernel never writes through)"},
+};
+const ParamSchema UnrollParams[] = {
+    {"loop", ParamType::Int, true, 0, MaxLoopId,
+     "loop id from the kernel index (`--list-kernels`)"},
+    {"factor", ParamType::Int, false, 1, 1024, "unroll factor N"},
+    {"full", ParamType::Bool, false, 0, 0,
+     "unroll completely (constant-trip loops only)"},
+};
+const ParamSchema ReadOnlyParams[] = {
+    {"params", ParamType::StringList, false, 0, 0,
+     "pointer parameters whose loads use __ldg (default: every pointer "
+     "parameter the kernel never writes through)"},
+};
+const ParamSchema CompileFlagsParams[] = {
+    {"flags", ParamType::StringList, true, 0, 0,
+     "NVRTC/nvcc options from the allow-list"},
+};
+const ParamSchema BlockSizeParams[] = {
+    {"x", ParamType::Int, true, 1, 1024, "blockDim.x"},
+    {"y", ParamType::Int, false, 1, 1024, "blockDim.y (default 1)"},
+    {"z", ParamType::Int, false, 1, 64, "blockDim.z (default 1)"},
+    {"launch", ParamType::Int, false, 0, MaxLoopId,
+     "index of the launch site to change (default: all)"},
+};
+const ParamSchema ReplaceKernelParams[] = {
+    {"code", ParamType::String, true, 0, 0,
+     "the new definition of the kernel (same name and parameter types)"},
+};
+const ParamSchema CoarsenParams[] = {
+    {"factor", ParamType::Int, true, 2, 64, "elements per thread"},
+};
+const ParamSchema VectorizeParams[] = {
+    {"width", ParamType::Int, true, 2, 4, "vector width: 2 or 4"},
+};
+
+const StepSchema Schemas[] = {
+    {"launch-bounds", true, LaunchBoundsParams,
+     "add or replace __launch_bounds__(max-threads[, min-blocks])"},
+    {"restrict", true, RestrictParams,
+     "add __restrict__ to pointer parameters"},
+    {"const", true, ConstParams,
+     "make the pointee of never-written pointer parameters const"},
+    {"unroll", true, UnrollParams, "insert `#pragma unroll [N]` on a loop"},
+    {"read-only-loads", true, ReadOnlyParams,
+     "load through __ldg from pointers the kernel never writes"},
+    {"compile-flags", false, CompileFlagsParams,
+     "record compile options for the variant (no source edit)"},
+    {"set-block-size", true, BlockSizeParams,
+     "change the block shape at the kernel's launch sites"},
+    {"replace-kernel", true, ReplaceKernelParams,
+     "replace the kernel's definition with given code"},
+    {"grid-stride", true, {}, "turn a guarded one-element kernel into a "
+                              "grid-stride loop"},
+    {"coarsen", true, CoarsenParams,
+     "each thread handles `factor` elements"},
+    {"vectorize", true, VectorizeParams,
+     "float2/float4 loads and stores with a scalar tail"},
+};
+
+} // namespace
+
+llvm::ArrayRef<StepSchema> cupilot::getStepSchemas() { return Schemas; }
+
+const StepSchema *cupilot::findStepSchema(llvm::StringRef kind) {
+  for (const StepSchema &schema : Schemas)
+    if (schema.kind == kind)
+      return &schema;
+  return nullptr;
+}
+
+const ParamValue *RewriteStep::find(llvm::StringRef name) const {
+  for (const ParamValue &param : params)
+    if (param.name == name)
+      return &param;
+  return nullptr;
+}
+
+int64_t RewriteStep::getInt(llvm::StringRef name, int64_t fallback) const {
+  const ParamValue *param = find(name);
+  return param && param->type == ParamType::Int ? param->intValue : fallback;
+}
+
+bool RewriteStep::getBool(llvm::StringRef name, bool fallback) const {
+  const ParamValue *param = find(name);
+  return param && param->type == ParamType::Bool ? param->boolValue
+                                                 : fallback;
+}
+
+std::string RewriteStep::getString(llvm::StringRef name) const {
+  const ParamValue *param = find(name);
+  return param && param->type == ParamType::String ? param->stringValue : "";
+}
+
+std::vector<std::string> RewriteStep::getStrings(llvm::StringRef name) const {
+  const ParamValue *param = find(name);
+  return param && param->type == ParamType::StringList ? param->listValue
+                                                       : std::vector<std::string>();
+}
+
+PlanLoc RewriteStep::getLoc(llvm::StringRef name) const {
+  const ParamValue *param = find(name);
+  return param && param->loc.line ? param->loc : loc;
+}
