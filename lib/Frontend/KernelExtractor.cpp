@@ -690,7 +690,20 @@ public:
           if (const Expr *def = reachingDefinition(var, ref->getBeginLoc())) {
             if (depth > 32)
               return Polynomial::symbol(var->getName());
-            return toPoly(def, flags, substituteIVs, depth + 1);
+            // Definitions are converted once: chains of locals that each use
+            // the previous one several times would otherwise take
+            // exponential time.
+            auto key = std::make_pair(def, substituteIVs);
+            auto cached = definitionCache.find(key);
+            if (cached == definitionCache.end()) {
+              PolyFlags defFlags;
+              Polynomial p = toPoly(def, defFlags, substituteIVs, depth + 1);
+              cached = definitionCache.try_emplace(key, p, defFlags).first;
+            }
+            flags.load |= cached->second.second.load;
+            flags.opaqueThreadDims |= cached->second.second.opaqueThreadDims;
+            flags.opaqueVariable |= cached->second.second.opaqueVariable;
+            return cached->second.first;
           }
         if (var->isLocalVarDecl() && modified.count(var))
           flags.opaqueVariable = true;
@@ -1382,6 +1395,8 @@ private:
   KernelFacts &facts;
   llvm::DenseSet<const VarDecl *> modified;
   llvm::DenseSet<const VarDecl *> complexModified;
+  std::map<std::pair<const Expr *, bool>, std::pair<Polynomial, PolyFlags>>
+      definitionCache;
   llvm::DenseMap<const VarDecl *,
                  std::vector<std::pair<SourceLocation, const Expr *>>>
       straightDefs;

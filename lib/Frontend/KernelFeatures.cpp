@@ -295,6 +295,11 @@ void detail::computeExtentHints(KernelInfo &info, const KernelFacts &facts) {
          llvm::StringRef(p.type).contains("unsigned")))
       integerParams.insert(p.name);
 
+  std::set<std::string> ivs;
+  for (const LoopInfo &loop : info.loops)
+    if (!loop.inductionVar.empty())
+      ivs.insert(loop.inductionVar);
+
   for (ParamInfo &param : info.params) {
     if (!param.isPointer)
       continue;
@@ -315,15 +320,23 @@ void detail::computeExtentHints(KernelInfo &info, const KernelFacts &facts) {
       for (const std::string &s : symbols)
         if (integerParams.count(s))
           extent.insert(s);
-      // Bounds of the thread-dependent parts, from guards...
+      // Bounds of the thread-dependent parts, from guards on an expression
+      // whose thread, block and loop variables all occur in the index
+      // (`row < M` bounds `A[row*K + k]`, `col < N` does not)...
+      std::set<std::string> indexSymbols(symbols);
+      for (const std::string &s : af.index.symbols())
+        indexSymbols.insert(s);
       for (const GuardFacts &g : facts.guardPolys) {
-        bool shares = false;
-        for (const std::string &s : g.expr.symbols())
-          if ((llvm::StringRef(s).starts_with("threadIdx.") ||
-               llvm::StringRef(s).starts_with("blockIdx.")) &&
-              symbols.count(s))
-            shares = true;
-        if (shares)
+        bool applies = false;
+        for (const std::string &s : g.expr.symbols()) {
+          if (!llvm::StringRef(s).starts_with("threadIdx.") &&
+              !llvm::StringRef(s).starts_with("blockIdx.") && !ivs.count(s))
+            continue;
+          applies = indexSymbols.count(s);
+          if (!applies)
+            break;
+        }
+        if (applies)
           extent.insert(g.boundParams.begin(), g.boundParams.end());
       }
       // ...and of the loop variables it uses.

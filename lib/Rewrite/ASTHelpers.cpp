@@ -276,8 +276,8 @@ cupilot::rewrite::selectPointerParams(StepContext &sc) {
                                            "' (parameters: " + names + ")");
     }
     if (!found->getType()->isPointerType())
-      return sc.refuseInPlan("params", "parameter '" + name +
-                                           "' is not a pointer");
+      return sc.refuseInPlan("params",
+                             "parameter '" + name + "' is not a pointer");
     result.push_back(found);
   }
   return result;

@@ -156,11 +156,10 @@ std::string listKernels(const KernelIndex &index) {
 
 /// Parses the rewritten source and checks what steps promised about it.
 llvm::Error verifyOutput(const RewriteResult &result, const KernelIndex &index,
-                         const RewritePlan &plan,
-                         const ApplyOptions &options) {
+                         const RewritePlan &plan, const ApplyOptions &options) {
   llvm::SmallString<128> path;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "cupilot-rewrite", "cu", path))
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("cupilot-rewrite", "cu", path))
     return makeError(ExitCode::OutputError,
                      "cannot create a temporary file: {0}", ec.message());
   llvm::scope_exit remove([&] { llvm::sys::fs::remove(path); });
@@ -278,10 +277,10 @@ llvm::Expected<RewriteResult> cupilot::applyPlan(const ParsedFile &parsed,
                           info->templateName +
                           "'; its code is the template's: name the template");
       if (!info->macro.empty())
-        return probe.refuseInPlan(
-            "kernel", "kernel '" + info->qualifiedName +
-                          "' is produced by macro '" + info->macro +
-                          "'; expand the macro first");
+        return probe.refuseInPlan("kernel", "kernel '" + info->qualifiedName +
+                                                "' is produced by macro '" +
+                                                info->macro +
+                                                "'; expand the macro first");
     }
     StepContext sc(ctx, plan, index, i, kernel, info, result);
     if (llvm::Error err = rule(sc))
@@ -302,8 +301,7 @@ llvm::Expected<RewriteResult> cupilot::applyPlan(const ParsedFile &parsed,
   return result;
 }
 
-void cupilot::printChanges(const RewriteResult &result,
-                           llvm::raw_ostream &os) {
+void cupilot::printChanges(const RewriteResult &result, llvm::raw_ostream &os) {
   for (const RewriteEdit &edit : result.edits) {
     os << "step " << edit.step << " (" << edit.kind << ") " << result.file
        << ":" << edit.begin.line << ":" << edit.begin.column << "-"

@@ -20,8 +20,8 @@ StepContext::StepContext(ASTContext &ctx, const RewritePlan &plan,
                          const KernelIndex &index, unsigned stepIndex,
                          const FunctionDecl *kernel, const KernelInfo *info,
                          RewriteResult &result)
-    : ctx(ctx), plan(plan), index(index), stepIndex(stepIndex),
-      kernel(kernel), info(info), result(result) {}
+    : ctx(ctx), plan(plan), index(index), stepIndex(stepIndex), kernel(kernel),
+      info(info), result(result) {}
 
 SourceManager &StepContext::getSourceManager() const {
   return ctx.getSourceManager();
@@ -43,8 +43,9 @@ llvm::Error StepContext::refuse(SourceLocation loc,
   const RewriteStep &step = getStep();
   SourceLoc where = toSourceLoc(getSourceManager(), loc);
   if (where.line == 0)
-    return makeError(ExitCode::IllegalRewrite, "{0}: error: step {1} ({2}): {3}",
-                     result.file, stepIndex, step.kind, message.str());
+    return makeError(ExitCode::IllegalRewrite,
+                     "{0}: error: step {1} ({2}): {3}", result.file, stepIndex,
+                     step.kind, message.str());
   return makeError(ExitCode::IllegalRewrite,
                    "{0}:{1}:{2}: error: step {3} ({4}): {5}", result.file,
                    where.line, where.column, stepIndex, step.kind,
@@ -72,8 +73,7 @@ llvm::Error StepContext::refuseInPlan(llvm::StringRef where,
 
 llvm::StringRef StepContext::getText(CharSourceRange range) const {
   const SourceManager &sm = getSourceManager();
-  CharSourceRange file =
-      Lexer::makeFileCharRange(range, sm, ctx.getLangOpts());
+  CharSourceRange file = Lexer::makeFileCharRange(range, sm, ctx.getLangOpts());
   if (file.isInvalid())
     return "";
   bool invalid = false;
@@ -88,8 +88,7 @@ llvm::StringRef StepContext::getText(SourceRange tokenRange) const {
 
 llvm::Error StepContext::replace(CharSourceRange range, llvm::StringRef text) {
   const SourceManager &sm = getSourceManager();
-  CharSourceRange file =
-      Lexer::makeFileCharRange(range, sm, ctx.getLangOpts());
+  CharSourceRange file = Lexer::makeFileCharRange(range, sm, ctx.getLangOpts());
   if (file.isInvalid() || !sm.isInMainFile(file.getBegin()))
     return refuse(range.getBegin(),
                   "the code to rewrite is spelled inside a macro expansion "
@@ -103,7 +102,8 @@ llvm::Error StepContext::replace(CharSourceRange range, llvm::StringRef text) {
   RewriteEdit edit;
   edit.step = stepIndex;
   edit.kind = getStep().kind;
-  edit.replacement = tooling::Replacement(result.file, begin, end - begin, text);
+  edit.replacement =
+      tooling::Replacement(result.file, begin, end - begin, text);
   edit.oldText = old.str();
   edit.begin = toSourceLoc(sm, file.getBegin());
   edit.end = toSourceLoc(sm, file.getEnd());

@@ -121,7 +121,8 @@ PointerUses analyzePointerUses(const clang::FunctionDecl *kernel,
 
 /// Loops of the kernel body in the kernel index's numbering (source order,
 /// pre-order; `for`, range-`for`, `while`, `do`).
-std::vector<const clang::Stmt *> collectLoops(const clang::FunctionDecl *kernel);
+std::vector<const clang::Stmt *>
+collectLoops(const clang::FunctionDecl *kernel);
 
 /// Host launches `kernel<<<...>>>(...)` of `kernel` in the main file, in
 /// source order.

@@ -66,7 +66,8 @@ public:
   ShapeEvaluator(const Task &task, size_t shape)
       : task(task), where(shape == 0 ? "" : " in " + shapeLabel(shape)) {}
 
-  llvm::Expected<int64_t> integer(llvm::StringRef text, const ExprEnvironment &env,
+  llvm::Expected<int64_t> integer(llvm::StringRef text,
+                                  const ExprEnvironment &env,
                                   const llvm::Twine &what) {
     auto expr = Expression::parse(text);
     if (!expr)
@@ -104,7 +105,8 @@ private:
 llvm::Expected<std::vector<std::pair<std::string, int64_t>>>
 cupilot::evaluateShapeSizes(const Task &task, size_t shape) {
   if (shape > task.verifyShapes.size())
-    return makeError(ExitCode::InternalError, "shape {0} does not exist", shape);
+    return makeError(ExitCode::InternalError, "shape {0} does not exist",
+                     shape);
   ShapeEvaluator eval(task, shape);
   std::vector<std::pair<std::string, int64_t>> values;
   ExprEnvironment env;
@@ -123,13 +125,12 @@ cupilot::evaluateShapeSizes(const Task &task, size_t shape) {
   return values;
 }
 
-llvm::Expected<protocol::EvaluateRequest>
-cupilot::buildEvaluateRequest(const Task &task, size_t shape,
-                              llvm::StringRef referenceSource,
-                              llvm::StringRef candidateSource,
-                              const EvaluateOptions &options) {
+llvm::Expected<protocol::EvaluateRequest> cupilot::buildEvaluateRequest(
+    const Task &task, size_t shape, llvm::StringRef referenceSource,
+    llvm::StringRef candidateSource, const EvaluateOptions &options) {
   if (shape > task.verifyShapes.size())
-    return makeError(ExitCode::InternalError, "shape {0} does not exist", shape);
+    return makeError(ExitCode::InternalError, "shape {0} does not exist",
+                     shape);
   ShapeEvaluator eval(task, shape);
   protocol::EvaluateRequest request;
   request.arch = options.arch;
@@ -178,7 +179,7 @@ cupilot::buildEvaluateRequest(const Task &task, size_t shape,
                        "is " + std::to_string(*count) +
                            "; a buffer needs at least one element");
     buffer.count = static_cast<uint64_t>(*count);
-    buffer.role = arg.role == ArgRole::In     ? protocol::Role::In
+    buffer.role = arg.role == ArgRole::In    ? protocol::Role::In
                   : arg.role == ArgRole::Out ? protocol::Role::Out
                                              : protocol::Role::InOut;
     const InitSpec &init = arg.init;
@@ -212,14 +213,15 @@ cupilot::buildEvaluateRequest(const Task &task, size_t shape,
   static const char *const dims[3] = {"x", "y", "z"};
   for (size_t l = 0; l < task.launches.size(); ++l) {
     const LaunchSpec &launch = task.launches[l];
-    std::string label = "launch " + std::to_string(l) + " ('" + launch.kernel +
-                        "')";
+    std::string label =
+        "launch " + std::to_string(l) + " ('" + launch.kernel + "')";
     protocol::LaunchSpec base;
     base.kernel = launch.kernel;
     ExprEnvironment env = sizes;
     for (unsigned d = 0; d < 3; ++d) {
-      auto block = eval.integer(launch.geometry.block[d], sizes,
-                                "block." + llvm::Twine(dims[d]) + " of " + label);
+      auto block =
+          eval.integer(launch.geometry.block[d], sizes,
+                       "block." + llvm::Twine(dims[d]) + " of " + label);
       if (!block)
         return block.takeError();
       if (*block < 1 || *block > 1024)
@@ -227,7 +229,8 @@ cupilot::buildEvaluateRequest(const Task &task, size_t shape,
                          launch.geometry.block[d],
                          "is " + std::to_string(*block) + ", not in [1, 1024]");
       base.block[d] = static_cast<uint32_t>(*block);
-      env[(llvm::Twine("block.") + dims[d]).str()] = static_cast<double>(*block);
+      env[(llvm::Twine("block.") + dims[d]).str()] =
+          static_cast<double>(*block);
     }
     for (unsigned d = 0; d < 3; ++d) {
       auto grid = eval.integer(launch.geometry.grid[d], env,
@@ -265,8 +268,9 @@ cupilot::buildEvaluateRequest(const Task &task, size_t shape,
       for (size_t a = 0; a < launch.args.size(); ++a) {
         const std::string &text = launch.args[a];
         protocol::LaunchArg arg;
-        if (llvm::any_of(task.arguments,
-                         [&](const ArgumentSpec &s) { return s.name == text; })) {
+        if (llvm::any_of(task.arguments, [&](const ArgumentSpec &s) {
+              return s.name == text;
+            })) {
           arg.name = text;
         } else {
           auto value = eval.integer(
@@ -307,8 +311,10 @@ findPolicyViolation(const Task &task, const EvaluateOptions &options) {
     if (text == "use_fast_math" || text == "ftz=true" ||
         text == "prec-div=false" || text == "prec-sqrt=false" ||
         text == "extra-device-vectorization=false")
-      return "compile option '" + option + "' is not allowed by precision "
-             "policy '" + toString(task.precision).str() + "'";
+      return "compile option '" + option +
+             "' is not allowed by precision "
+             "policy '" +
+             toString(task.precision).str() + "'";
   }
   return std::nullopt;
 }
@@ -336,8 +342,8 @@ static llvm::Error recordError(EvaluationResult &result,
     return makeError(ExitCode::NoDevice, "{0}", error.message);
   case ErrorKind::BadRequest:
   case ErrorKind::Internal:
-    return makeError(ExitCode::InternalError, "the worker refused the request: {0}",
-                     error.message);
+    return makeError(ExitCode::InternalError,
+                     "the worker refused the request: {0}", error.message);
   case ErrorKind::CompileError:
     result.verdict = Verdict::CompileError;
     result.reason = "compile error";
@@ -368,22 +374,19 @@ static llvm::Error recordError(EvaluationResult &result,
     break;
   }
   // A broken reference makes the task unusable, whatever the candidate does.
-  if (error.program == "reference" &&
-      (error.kind == ErrorKind::CompileError ||
-       error.kind == ErrorKind::LaunchError ||
-       error.kind == ErrorKind::RuntimeError)) {
-    result.reason = "reference " + toString(result.verdict).str() + ": " +
-                    result.reason;
+  if (error.program == "reference" && (error.kind == ErrorKind::CompileError ||
+                                       error.kind == ErrorKind::LaunchError ||
+                                       error.kind == ErrorKind::RuntimeError)) {
+    result.reason =
+        "reference " + toString(result.verdict).str() + ": " + result.reason;
     result.verdict = Verdict::ReferenceInvalid;
   }
   return llvm::Error::success();
 }
 
-llvm::Expected<EvaluationResult>
-cupilot::evaluateTask(Worker &worker, const Task &task,
-                      llvm::StringRef referenceSource,
-                      llvm::StringRef candidateSource,
-                      const EvaluateOptions &options) {
+llvm::Expected<EvaluationResult> cupilot::evaluateTask(
+    Worker &worker, const Task &task, llvm::StringRef referenceSource,
+    llvm::StringRef candidateSource, const EvaluateOptions &options) {
   EvaluationResult result;
   if (auto violation = findPolicyViolation(task, options)) {
     result.verdict = Verdict::PolicyViolation;
@@ -449,8 +452,8 @@ cupilot::evaluateTask(Worker &worker, const Task &task,
       result.bufferBytes += b.count * protocol::byteWidth(b.type);
     if (result.baseline && result.candidate && result.candidate->medianMs > 0) {
       result.speedup = result.baseline->medianMs / result.candidate->medianMs;
-      result.candidateBandwidthGBs =
-          double(result.bufferBytes) / (result.candidate->medianMs * 1e-3) / 1e9;
+      result.candidateBandwidthGBs = double(result.bufferBytes) /
+                                     (result.candidate->medianMs * 1e-3) / 1e9;
     }
   }
   return result;
@@ -508,10 +511,10 @@ cupilot::queryDevice(Worker &worker, std::chrono::milliseconds timeout) {
 //===----------------------------------------------------------------------===//
 
 static llvm::json::Value toJSON(const protocol::TimingStats &t) {
-  return llvm::json::Object{{"reps", t.reps},         {"median_ms", t.medianMs},
-                            {"p10_ms", t.p10Ms},      {"p90_ms", t.p90Ms},
-                            {"mean_ms", t.meanMs},    {"stddev_ms", t.stddevMs},
-                            {"min_ms", t.minMs},      {"rse", t.rse}};
+  return llvm::json::Object{{"reps", t.reps},      {"median_ms", t.medianMs},
+                            {"p10_ms", t.p10Ms},   {"p90_ms", t.p90Ms},
+                            {"mean_ms", t.meanMs}, {"stddev_ms", t.stddevMs},
+                            {"min_ms", t.minMs},   {"rse", t.rse}};
 }
 
 llvm::json::Value cupilot::toJSON(const EvaluationResult &result) {
@@ -543,15 +546,15 @@ llvm::json::Value cupilot::toJSON(const EvaluationResult &result) {
     out["candidate_bandwidth_gbs"] = result.candidateBandwidthGBs;
   llvm::json::Array resources;
   for (const protocol::KernelResources &k : result.resources)
-    resources.push_back(llvm::json::Object{
-        {"program", k.program},
-        {"kernel", k.kernel},
-        {"lowered", k.lowered},
-        {"registers", k.registers},
-        {"static_shared_bytes", k.staticSharedBytes},
-        {"local_bytes", k.localBytes},
-        {"const_bytes", k.constBytes},
-        {"max_threads_per_block", k.maxThreadsPerBlock}});
+    resources.push_back(
+        llvm::json::Object{{"program", k.program},
+                           {"kernel", k.kernel},
+                           {"lowered", k.lowered},
+                           {"registers", k.registers},
+                           {"static_shared_bytes", k.staticSharedBytes},
+                           {"local_bytes", k.localBytes},
+                           {"const_bytes", k.constBytes},
+                           {"max_threads_per_block", k.maxThreadsPerBlock}});
   out["resources"] = std::move(resources);
   llvm::json::Array shapes;
   for (const ShapeResult &shape : result.shapes) {
@@ -560,33 +563,36 @@ llvm::json::Value cupilot::toJSON(const EvaluationResult &result) {
       sizes[name] = value;
     llvm::json::Array findings;
     for (const protocol::Finding &f : shape.reply.findings)
-      findings.push_back(llvm::json::Object{{"program", f.program},
-                                            {"kind", f.kind},
-                                            {"seed", static_cast<int64_t>(f.seed)},
-                                            {"run", f.run},
-                                            {"buffer", f.buffer},
-                                            {"message", f.message}});
+      findings.push_back(
+          llvm::json::Object{{"program", f.program},
+                             {"kind", f.kind},
+                             {"seed", static_cast<int64_t>(f.seed)},
+                             {"run", f.run},
+                             {"buffer", f.buffer},
+                             {"message", f.message}});
     llvm::json::Array checks;
     for (const protocol::OutputCheck &c : shape.reply.checks) {
       llvm::json::Array first;
       for (const protocol::Mismatch &m : c.first)
-        first.push_back(llvm::json::Object{
-            {"index", static_cast<int64_t>(m.index)}, {"got", m.got}, {"want", m.want}});
-      checks.push_back(llvm::json::Object{
-          {"program", c.program},
-          {"seed", static_cast<int64_t>(c.seed)},
-          {"run", c.run},
-          {"output", c.output},
-          {"against", c.against},
-          {"count", static_cast<int64_t>(c.count)},
-          {"mismatches", static_cast<int64_t>(c.mismatches)},
-          {"unwritten", static_cast<int64_t>(c.unwritten)},
-          {"max_abs_error", c.maxAbsError},
-          {"max_rel_error", c.maxRelError},
-          {"error_norm", c.errorNorm},
-          {"reference_norm", c.referenceNorm},
-          {"bitwise_equal", c.bitwiseEqual},
-          {"first", std::move(first)}});
+        first.push_back(
+            llvm::json::Object{{"index", static_cast<int64_t>(m.index)},
+                               {"got", m.got},
+                               {"want", m.want}});
+      checks.push_back(
+          llvm::json::Object{{"program", c.program},
+                             {"seed", static_cast<int64_t>(c.seed)},
+                             {"run", c.run},
+                             {"output", c.output},
+                             {"against", c.against},
+                             {"count", static_cast<int64_t>(c.count)},
+                             {"mismatches", static_cast<int64_t>(c.mismatches)},
+                             {"unwritten", static_cast<int64_t>(c.unwritten)},
+                             {"max_abs_error", c.maxAbsError},
+                             {"max_rel_error", c.maxRelError},
+                             {"error_norm", c.errorNorm},
+                             {"reference_norm", c.referenceNorm},
+                             {"bitwise_equal", c.bitwiseEqual},
+                             {"first", std::move(first)}});
     }
     llvm::json::Object entry{{"label", shape.label},
                              {"sizes", std::move(sizes)},
@@ -670,9 +676,9 @@ void cupilot::printEvaluation(llvm::raw_ostream &os,
                        static_cast<unsigned long long>(result.bufferBytes));
   for (const protocol::KernelResources &k : result.resources)
     if (k.program == "candidate" && k.registers >= 0)
-      os << "resources:  " << k.kernel << ": " << k.registers
-         << " registers, " << k.staticSharedBytes << " B static shared, "
-         << k.localBytes << " B local\n";
+      os << "resources:  " << k.kernel << ": " << k.registers << " registers, "
+         << k.staticSharedBytes << " B static shared, " << k.localBytes
+         << " B local\n";
   if (result.integrity) {
     const protocol::Integrity &i = *result.integrity;
     os << "integrity:  seeds";

@@ -62,7 +62,9 @@ std::vector<const Field *> Message::all(std::string_view key) const {
   return result;
 }
 
-static bool isPlainByte(unsigned char c) { return c > 0x20 && c < 0x7f && c != '%'; }
+static bool isPlainByte(unsigned char c) {
+  return c > 0x20 && c < 0x7f && c != '%';
+}
 
 std::string protocol::escapeValue(std::string_view value) {
   if (value.empty())
@@ -144,8 +146,8 @@ static bool parseDecimal(std::string_view text, uint64_t &out) {
 }
 
 std::string protocol::encode(const Message &message) {
-  std::string out = "begin " + message.kind + " " + std::to_string(message.id) +
-                    "\n";
+  std::string out =
+      "begin " + message.kind + " " + std::to_string(message.id) + "\n";
   for (const Field &field : message.fields) {
     out += field.key;
     for (const auto &[name, value] : field.attrs) {
@@ -335,8 +337,8 @@ const char *const roleNames[] = {"in", "out", "inout"};
 const char *const distributionNames[] = {"uniform", "normal", "constant",
                                          "iota", "zero"};
 const char *const errorKindNames[] = {
-    "bad_request",   "no_device", "compile_error", "launch_error",
-    "runtime_error", "out_of_memory", "timeout",   "crashed",
+    "bad_request",    "no_device",     "compile_error", "launch_error",
+    "runtime_error",  "out_of_memory", "timeout",       "crashed",
     "protocol_error", "internal"};
 } // namespace
 
@@ -393,8 +395,7 @@ namespace {
 std::string u64(uint64_t value) { return std::to_string(value); }
 std::string flag(bool value) { return value ? "1" : "0"; }
 
-template <typename T>
-std::string joinNumbers(const T &values) {
+template <typename T> std::string joinNumbers(const T &values) {
   std::string out;
   for (size_t i = 0; i < values.size(); ++i) {
     if (i)
@@ -427,8 +428,9 @@ bool parseSigned(std::string_view text, int64_t &out) {
   if (negative) {
     if (magnitude > uint64_t(INT64_MAX) + 1)
       return false;
-    out = magnitude == uint64_t(INT64_MAX) + 1 ? INT64_MIN
-                                                : -static_cast<int64_t>(magnitude);
+    out = magnitude == uint64_t(INT64_MAX) + 1
+              ? INT64_MIN
+              : -static_cast<int64_t>(magnitude);
     return true;
   }
   if (magnitude > uint64_t(INT64_MAX))
@@ -494,8 +496,8 @@ public:
       return fail(std::string("attribute '") + name + "' is empty");
     return true;
   }
-  template <typename T> bool unsignedInt(const char *name, T &out,
-                                         bool required = true) {
+  template <typename T>
+  bool unsignedInt(const char *name, T &out, bool required = true) {
     const std::string *value = raw(name, required);
     if (!value)
       return !required;
@@ -568,8 +570,7 @@ public:
       return bad(name, *value, "three positive integers x,y,z");
     for (size_t d = 0; d < 3; ++d) {
       uint64_t parsed;
-      if (!parseDecimal(parts[d], parsed) || parsed == 0 ||
-          parsed > UINT32_MAX)
+      if (!parseDecimal(parts[d], parsed) || parsed == 0 || parsed > UINT32_MAX)
         return bad(name, *value, "three positive integers x,y,z");
       out[d] = static_cast<uint32_t>(parsed);
     }
@@ -610,8 +611,7 @@ private:
 /// Runs `handler(reader)` for every field; the handler picks by key and
 /// returns false on error. Unknown keys are errors.
 template <typename Handler>
-bool forEachField(const Message &message, std::string &error,
-                  Handler handler) {
+bool forEachField(const Message &message, std::string &error, Handler handler) {
   for (size_t i = 0; i < message.fields.size(); ++i) {
     const Field &field = message.fields[i];
     FieldReader reader(field, i, error);
@@ -637,8 +637,8 @@ std::string formatMismatches(const std::vector<Mismatch> &list) {
   for (size_t i = 0; i < list.size(); ++i) {
     if (i)
       out += ';';
-    out += std::to_string(list[i].index) + ":" + list[i].got + ":" +
-           list[i].want;
+    out +=
+        std::to_string(list[i].index) + ":" + list[i].got + ":" + list[i].want;
   }
   return out;
 }
@@ -659,7 +659,8 @@ bool parseMismatches(std::string_view text, std::vector<Mismatch> &out) {
   return true;
 }
 
-void addProgram(Message &message, const char *role, const ProgramSpec &program) {
+void addProgram(Message &message, const char *role,
+                const ProgramSpec &program) {
   message.add("program")
       .set("role", role)
       .set("name", program.name)
@@ -789,8 +790,9 @@ Message protocol::toMessage(const CalibrateRequest &request) {
   Message message;
   message.kind = "calibrate";
   message.id = request.id;
-  message.add("copy").set("bytes", u64(request.bytes)).set("force",
-                                                           flag(request.force));
+  message.add("copy")
+      .set("bytes", u64(request.bytes))
+      .set("force", flag(request.force));
   return message;
 }
 
@@ -801,9 +803,9 @@ static int readProgramField(FieldReader &reader, ProgramSpec *reference,
   std::string role;
   if (!reader.str("role", role))
     return 0;
-  ProgramSpec *program = role == "candidate"                ? &candidate
+  ProgramSpec *program = role == "candidate"                  ? &candidate
                          : (role == "reference" && reference) ? reference
-                                                               : nullptr;
+                                                              : nullptr;
   if (!program)
     return reader.fail("unknown program role '" + role + "'");
   int slot = program == &candidate ? 1 : 0;
@@ -902,7 +904,8 @@ bool protocol::fromMessage(const Message &message, EvaluateRequest &out,
       if (buffer.count > (uint64_t(1) << 40) / byteWidth(buffer.type))
         return reader.fail("buffer '" + buffer.name + "' is larger than 1 TiB");
       if (!(buffer.tolerance.atol >= 0) || !(buffer.tolerance.rtol >= 0) ||
-          std::isinf(buffer.tolerance.atol) || std::isinf(buffer.tolerance.rtol))
+          std::isinf(buffer.tolerance.atol) ||
+          std::isinf(buffer.tolerance.rtol))
         return reader.fail("tolerances of buffer '" + buffer.name +
                            "' must be finite and non-negative");
       if (!names.insert(buffer.name).second)
@@ -944,7 +947,8 @@ bool protocol::fromMessage(const Message &message, EvaluateRequest &out,
         return 0;
       for (std::string_view item : splitOn(args, ',')) {
         LaunchArg arg;
-        if (!item.empty() && (item[0] == '-' || (item[0] >= '0' && item[0] <= '9'))) {
+        if (!item.empty() &&
+            (item[0] == '-' || (item[0] >= '0' && item[0] <= '9'))) {
           if (!parseSigned(item, arg.literal))
             return reader.fail("launch argument '" + std::string(item) +
                                "' is not a 64-bit integer");

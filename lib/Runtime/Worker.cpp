@@ -164,6 +164,7 @@ llvm::Error Worker::spawn() {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   pending.clear();
   lastExit.clear();
+  stderrTail.clear();
 
   protocol::Message greeting;
   bool eof = false;
@@ -186,7 +187,8 @@ llvm::Error Worker::spawn() {
   drainStderr();
   kill();
   std::string detail = stderrTail.empty() ? "" : "\n" + stderrTail;
-  return makeError(ExitCode::NoDevice, "cannot start cupilot-worker '{0}': {1}"
+  return makeError(ExitCode::NoDevice,
+                   "cannot start cupilot-worker '{0}': {1}"
                    "{2}{3}",
                    executable, why,
                    lastExit.empty() ? "" : " (" + lastExit + ")", detail);
@@ -353,7 +355,6 @@ Worker::call(protocol::Message request, std::chrono::milliseconds timeout) {
     if (llvm::Error err = spawn())
       return std::move(err);
   }
-  stderrTail.clear();
   request.id = nextId++;
   uint64_t id = request.id;
   auto deadline = Clock::now() + timeout;
@@ -375,9 +376,9 @@ Worker::call(protocol::Message request, std::chrono::milliseconds timeout) {
                                    seconds)
                          .str());
     std::string status = reap(true);
-    return recover(ErrorKind::Crashed,
-                   "the worker died (" + status + ") before reading the "
-                   "request; it was restarted");
+    return recover(ErrorKind::Crashed, "the worker died (" + status +
+                                           ") before reading the "
+                                           "request; it was restarted");
   }
 
   protocol::Message message;
@@ -408,9 +409,8 @@ Worker::call(protocol::Message request, std::chrono::milliseconds timeout) {
   else
     protocol::fromMessage(message, reply, why);
   if (!why.empty())
-    return recover(ErrorKind::ProtocolError,
-                   "the worker's reply is invalid (" + why +
-                       "); it was restarted");
+    return recover(ErrorKind::ProtocolError, "the worker's reply is invalid (" +
+                                                 why + "); it was restarted");
   if (reply.error && reply.error->kind == ErrorKind::RuntimeError) {
     // The worker exits after a kernel fault (its context is lost).
     if (llvm::Error err = restart())

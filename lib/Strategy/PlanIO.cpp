@@ -37,11 +37,11 @@ static bool isOneOf(llvm::StringRef value,
 }
 
 static std::string checkPtxasOption(llvm::StringRef option) {
-  if (isOneOf(option, {"-O0", "-O1", "-O2", "-O3", "-v", "--verbose",
-                       "-warn-spills", "--warn-on-spills", "-dlcm=ca",
-                       "-dlcm=cg", "-dscm=cg", "-dscm=cs", "-dscm=wt",
-                       "--allow-expensive-optimizations=true",
-                       "--allow-expensive-optimizations=false"}))
+  if (isOneOf(option,
+              {"-O0", "-O1", "-O2", "-O3", "-v", "--verbose", "-warn-spills",
+               "--warn-on-spills", "-dlcm=ca", "-dlcm=cg", "-dscm=cg",
+               "-dscm=cs", "-dscm=wt", "--allow-expensive-optimizations=true",
+               "--allow-expensive-optimizations=false"}))
     return "";
   return ("ptxas option '" + option +
           "' is not allowed; allowed: -O0..-O3, -v, -warn-spills, "
@@ -50,10 +50,10 @@ static std::string checkPtxasOption(llvm::StringRef option) {
 }
 
 std::string cupilot::checkCompileFlag(llvm::StringRef flag) {
-  if (isOneOf(flag, {"-O0", "-O1", "-O2", "-O3", "-lineinfo", "--lineinfo",
-                     "-use_fast_math", "--use_fast_math", "-restrict",
-                     "--restrict", "--extra-device-vectorization",
-                     "-extra-device-vectorization"}))
+  if (isOneOf(flag,
+              {"-O0", "-O1", "-O2", "-O3", "-lineinfo", "--lineinfo",
+               "-use_fast_math", "--use_fast_math", "-restrict", "--restrict",
+               "--extra-device-vectorization", "-extra-device-vectorization"}))
     return "";
   for (llvm::StringRef prefix :
        {"--ftz=", "--prec-div=", "--prec-sqrt=", "--fmad=", "-ftz=",
@@ -220,8 +220,9 @@ llvm::Expected<RewriteStep> PlanReader::readStep(const YAML::Node &node,
                                                  size_t index) {
   std::string what = ("step " + llvm::Twine(index)).str();
   if (!node.IsMap())
-    return errorAt(node, what + " must be a mapping with 'step' and "
-                                "'kernel', not " +
+    return errorAt(node, what +
+                             " must be a mapping with 'step' and "
+                             "'kernel', not " +
                              describeNode(node));
   // The kind first: it decides which keys are allowed.
   const StepSchema *schema = nullptr;
@@ -242,8 +243,8 @@ llvm::Expected<RewriteStep> PlanReader::readStep(const YAML::Node &node,
       llvm::SmallVector<llvm::StringRef, 16> kinds;
       for (const StepSchema &s : getStepSchemas())
         kinds.push_back(s.kind);
-      return errorAt(value, what + ": unknown step kind '" + step.kind +
-                                "'; " + suggest(step.kind, kinds) +
+      return errorAt(value, what + ": unknown step kind '" + step.kind + "'; " +
+                                suggest(step.kind, kinds) +
                                 "known kinds: " + llvm::join(kinds, ", "));
     }
   }
@@ -292,11 +293,11 @@ llvm::Expected<RewriteStep> PlanReader::readStep(const YAML::Node &node,
         keys.push_back("kernel");
       for (const ParamSchema &p : schema->params)
         keys.push_back(p.name);
-      return errorAt(keyNode, what + ": unknown key '" + key + "'; " +
-                                  suggest(key, keys) + "'" + step.kind +
-                                  "' takes " +
-                                  (keys.empty() ? std::string("no parameters")
-                                                : "step, " + llvm::join(keys, ", ")));
+      return errorAt(keyNode,
+                     what + ": unknown key '" + key + "'; " +
+                         suggest(key, keys) + "'" + step.kind + "' takes " +
+                         (keys.empty() ? std::string("no parameters")
+                                       : "step, " + llvm::join(keys, ", ")));
     }
     ParamValue pv;
     if (llvm::Error err = readParam(*param, keyNode, value, what, pv))
@@ -308,7 +309,8 @@ llvm::Expected<RewriteStep> PlanReader::readStep(const YAML::Node &node,
                                 "applies to");
   // Parameters in schema order, so that writing is canonical.
   for (const ParamSchema &p : schema->params) {
-    auto it = llvm::find_if(values, [&](const auto &v) { return v.first == &p; });
+    auto it =
+        llvm::find_if(values, [&](const auto &v) { return v.first == &p; });
     if (it != values.end()) {
       step.params.push_back(std::move(it->second));
       continue;
@@ -318,7 +320,8 @@ llvm::Expected<RewriteStep> PlanReader::readStep(const YAML::Node &node,
   }
 
   // Checks across parameters.
-  if (step.kind == "unroll" && step.has("factor") == step.getBool("full", false))
+  if (step.kind == "unroll" &&
+      step.has("factor") == step.getBool("full", false))
     return makeError(ExitCode::InputError,
                      "{0}:{1}:{2}: error: {3}: give either 'factor: N' or "
                      "'full: true'",
@@ -363,16 +366,14 @@ llvm::Error PlanReader::readParam(const ParamSchema &schema,
     if (llvm::StringRef(value.Scalar()).getAsInteger(10, v))
       return wrongType();
     if (v < schema.min || v > schema.max)
-      return errorAt(value, label + " is " + llvm::Twine(v) +
-                                ", out of range; give " +
-                                llvm::Twine(schema.min) + ".." +
-                                llvm::Twine(schema.max));
+      return errorAt(
+          value, label + " is " + llvm::Twine(v) + ", out of range; give " +
+                     llvm::Twine(schema.min) + ".." + llvm::Twine(schema.max));
     param.intValue = v;
     return llvm::Error::success();
   }
   case ParamType::Bool:
-    if (!value.IsScalar() ||
-        !isOneOf(value.Scalar(), {"true", "false"}))
+    if (!value.IsScalar() || !isOneOf(value.Scalar(), {"true", "false"}))
       return wrongType();
     param.boolValue = value.Scalar() == "true";
     return llvm::Error::success();
@@ -420,10 +421,10 @@ llvm::Expected<RewritePlan> cupilot::parsePlan(llvm::StringRef yamlText,
       loadError =
           llvm::formatv("{0}: error: invalid YAML: {1}", fileName, e.msg).str();
     else
-      loadError = llvm::formatv("{0}:{1}:{2}: error: invalid YAML: {3}",
-                                fileName, e.mark.line + 1, e.mark.column + 1,
-                                e.msg)
-                      .str();
+      loadError =
+          llvm::formatv("{0}:{1}:{2}: error: invalid YAML: {3}", fileName,
+                        e.mark.line + 1, e.mark.column + 1, e.msg)
+              .str();
   } catch (const std::exception &e) {
     loadError =
         llvm::formatv("{0}: error: cannot read YAML: {1}", fileName, e.what())
@@ -451,8 +452,8 @@ llvm::Expected<RewritePlan> cupilot::parsePlan(llvm::StringRef yamlText,
 llvm::Expected<RewritePlan> cupilot::readPlanFile(llvm::StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
   if (!buffer)
-    return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}",
-                     path, buffer.getError().message());
+    return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}", path,
+                     buffer.getError().message());
   return parsePlan((*buffer)->getBuffer(), path == "-" ? "<stdin>" : path);
 }
 

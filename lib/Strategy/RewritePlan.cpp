@@ -100,10 +100,12 @@ const StepSchema Schemas[] = {
      "change the block shape at the kernel's launch sites"},
     {"replace-kernel", true, ReplaceKernelParams,
      "replace the kernel's definition with given code"},
-    {"grid-stride", true, {}, "turn a guarded one-element kernel into a "
-                              "grid-stride loop"},
-    {"coarsen", true, CoarsenParams,
-     "each thread handles `factor` elements"},
+    {"grid-stride",
+     true,
+     {},
+     "turn a guarded one-element kernel into a "
+     "grid-stride loop"},
+    {"coarsen", true, CoarsenParams, "each thread handles `factor` elements"},
     {"vectorize", true, VectorizeParams,
      "float2/float4 loads and stores with a scalar tail"},
 };
@@ -133,8 +135,7 @@ int64_t RewriteStep::getInt(llvm::StringRef name, int64_t fallback) const {
 
 bool RewriteStep::getBool(llvm::StringRef name, bool fallback) const {
   const ParamValue *param = find(name);
-  return param && param->type == ParamType::Bool ? param->boolValue
-                                                 : fallback;
+  return param && param->type == ParamType::Bool ? param->boolValue : fallback;
 }
 
 std::string RewriteStep::getString(llvm::StringRef name) const {
@@ -144,8 +145,9 @@ std::string RewriteStep::getString(llvm::StringRef name) const {
 
 std::vector<std::string> RewriteStep::getStrings(llvm::StringRef name) const {
   const ParamValue *param = find(name);
-  return param && param->type == ParamType::StringList ? param->listValue
-                                                       : std::vector<std::string>();
+  return param && param->type == ParamType::StringList
+             ? param->listValue
+             : std::vector<std::string>();
 }
 
 PlanLoc RewriteStep::getLoc(llvm::StringRef name) const {

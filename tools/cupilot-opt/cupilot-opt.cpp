@@ -28,7 +28,8 @@ static cl::OptionCategory category("cupilot-opt options");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.cu>"),
                                       cl::cat(category));
-static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' = stdout)"),
+static cl::opt<std::string> outputFile("o",
+                                       cl::desc("Output file ('-' = stdout)"),
                                        cl::value_desc("file"), cl::init("-"),
                                        cl::cat(category));
 static cl::opt<std::string>
@@ -41,22 +42,21 @@ enum class Format { Table, JSON };
 static cl::opt<Format> format(
     "format", cl::desc("Format of --list-kernels"), cl::init(Format::Table),
     cl::values(clEnumValN(Format::Table, "table", "readable table (default)"),
-               clEnumValN(Format::JSON, "json", "JSON, schema " +
-                                                    std::string(KernelIndexSchema))),
+               clEnumValN(Format::JSON, "json",
+                          "JSON, schema " + std::string(KernelIndexSchema))),
     cl::cat(category));
 enum class Emit { None, TaskTemplate, Source, Changes, Plan, Flags };
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to produce"), cl::init(Emit::None),
-    cl::values(
-        clEnumValN(Emit::TaskTemplate, "task-template",
-                   "draft a task file for --kernel"),
-        clEnumValN(Emit::Source, "source",
-                   "the rewritten source (default with --plan)"),
-        clEnumValN(Emit::Changes, "changes",
-                   "the edits of --plan, one line each, tagged by step"),
-        clEnumValN(Emit::Plan, "plan", "the normalized --plan as YAML"),
-        clEnumValN(Emit::Flags, "flags",
-                   "the compile flags --plan records, one per line")),
+    cl::values(clEnumValN(Emit::TaskTemplate, "task-template",
+                          "draft a task file for --kernel"),
+               clEnumValN(Emit::Source, "source",
+                          "the rewritten source (default with --plan)"),
+               clEnumValN(Emit::Changes, "changes",
+                          "the edits of --plan, one line each, tagged by step"),
+               clEnumValN(Emit::Plan, "plan", "the normalized --plan as YAML"),
+               clEnumValN(Emit::Flags, "flags",
+                          "the compile flags --plan records, one per line")),
     cl::cat(category));
 static cl::opt<std::string> planFile("plan",
                                      cl::desc("Rewrite plan to apply "
@@ -64,28 +64,32 @@ static cl::opt<std::string> planFile("plan",
                                      cl::value_desc("plan.yaml"),
                                      cl::cat(category));
 static cl::opt<std::string> kernelName("kernel", cl::desc("Kernel to act on"),
-                                       cl::value_desc("name"), cl::cat(category));
+                                       cl::value_desc("name"),
+                                       cl::cat(category));
 static cl::opt<std::string> cudaPath("cuda-path", cl::desc("CUDA toolkit root"),
                                      cl::value_desc("dir"), cl::cat(category));
-static cl::opt<std::string>
-    resourceDir("resource-dir", cl::desc("Clang resource directory"),
-                cl::value_desc("dir"), cl::cat(category));
+static cl::opt<std::string> resourceDir("resource-dir",
+                                        cl::desc("Clang resource directory"),
+                                        cl::value_desc("dir"),
+                                        cl::cat(category));
 static cl::opt<std::string> gpuArch("cuda-gpu-arch",
                                     cl::desc("GPU architecture (sm_XX)"),
                                     cl::value_desc("arch"), cl::cat(category));
-static cl::opt<CudaSide> side(
-    "cuda-side", cl::desc("Which CUDA compilation to parse"),
-    cl::init(CudaSide::Host),
-    cl::values(clEnumValN(CudaSide::Host, "host", "host side (default)"),
-               clEnumValN(CudaSide::Device, "device", "device side"),
-               clEnumValN(CudaSide::Both, "both", "both sides")),
-    cl::cat(category));
+static cl::opt<CudaSide>
+    side("cuda-side", cl::desc("Which CUDA compilation to parse"),
+         cl::init(CudaSide::Host),
+         cl::values(clEnumValN(CudaSide::Host, "host", "host side (default)"),
+                    clEnumValN(CudaSide::Device, "device", "device side"),
+                    clEnumValN(CudaSide::Both, "both", "both sides")),
+         cl::cat(category));
 
-static llvm::Error writeOutput(llvm::function_ref<void(llvm::raw_ostream &)> fn) {
-  if (llvm::Error err = llvm::writeToOutput(outputFile, [&](llvm::raw_ostream &os) {
-        fn(os);
-        return llvm::Error::success();
-      }))
+static llvm::Error
+writeOutput(llvm::function_ref<void(llvm::raw_ostream &)> fn) {
+  if (llvm::Error err =
+          llvm::writeToOutput(outputFile, [&](llvm::raw_ostream &os) {
+            fn(os);
+            return llvm::Error::success();
+          }))
     return makeError(ExitCode::OutputError, "cannot write '{0}': {1}",
                      outputFile, llvm::toString(std::move(err)));
   return llvm::Error::success();
@@ -157,7 +161,8 @@ int main(int argc, char **argv) {
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "cupilot-opt " << CUPILOT_VERSION << "\n";
   });
-  if (!cl::ParseCommandLineOptions(argc, argv, "cupilot CUDA kernel optimizer\n"))
+  if (!cl::ParseCommandLineOptions(argc, argv,
+                                   "cupilot CUDA kernel optimizer\n"))
     return static_cast<int>(ExitCode::Usage);
   auto usage = [](const char *msg) {
     return reportAndGetExitCode("cupilot-opt",

@@ -28,19 +28,22 @@ static cl::OptionCategory category("cupilot-eval options");
 static cl::list<std::string> candidates(cl::Positional,
                                         cl::desc("<candidate.cu>..."),
                                         cl::cat(category));
-static cl::opt<std::string> taskFile("task", cl::desc("Task file"), cl::Required,
-                                     cl::value_desc("file"), cl::cat(category));
-static cl::opt<std::string> referenceFile(
-    "reference", cl::desc("Reference .cu (the original kernel)"), cl::Required,
-    cl::value_desc("file"), cl::cat(category));
-static cl::list<std::string> referenceOptions(
-    "reference-option", cl::desc("NVRTC option for the reference"),
-    cl::cat(category));
-static cl::list<std::string> candidateOptions(
-    "candidate-option", cl::desc("NVRTC option for the candidates"),
-    cl::cat(category));
-static cl::opt<std::string> workerPath("worker", cl::desc("cupilot-worker path"),
-                                       cl::cat(category));
+static cl::opt<std::string> taskFile("task", cl::desc("Task file"),
+                                     cl::Required, cl::value_desc("file"),
+                                     cl::cat(category));
+static cl::opt<std::string>
+    referenceFile("reference", cl::desc("Reference .cu (the original kernel)"),
+                  cl::Required, cl::value_desc("file"), cl::cat(category));
+static cl::list<std::string>
+    referenceOptions("reference-option",
+                     cl::desc("NVRTC option for the reference"),
+                     cl::cat(category));
+static cl::list<std::string>
+    candidateOptions("candidate-option",
+                     cl::desc("NVRTC option for the candidates"),
+                     cl::cat(category));
+static cl::opt<std::string>
+    workerPath("worker", cl::desc("cupilot-worker path"), cl::cat(category));
 static cl::opt<std::string> cudaPath("cuda-path", cl::desc("CUDA toolkit root"),
                                      cl::init("/usr/local/cuda"),
                                      cl::cat(category));

@@ -109,8 +109,9 @@ int main(int argc, char **argv) {
 
   if (requestFile.empty())
     return serve(options, STDIN_FILENO, replyFd, /*greet=*/true);
-  int inFd = requestFile == "-" ? STDIN_FILENO
-                                : open(requestFile.c_str(), O_RDONLY | O_CLOEXEC);
+  int inFd = requestFile == "-"
+                 ? STDIN_FILENO
+                 : open(requestFile.c_str(), O_RDONLY | O_CLOEXEC);
   if (inFd < 0) {
     std::fprintf(stderr, "cupilot-worker: error: cannot open '%s': %s\n",
                  requestFile.c_str(), std::strerror(errno));

@@ -30,7 +30,7 @@ TEST(HostDataTest, ConvertsHalfPrecision) {
   EXPECT_EQ(floatToHalf(1.0f), 0x3C00);
   EXPECT_EQ(floatToHalf(-2.0f), 0xC000);
   EXPECT_EQ(floatToHalf(65504.0f), 0x7BFF);
-  EXPECT_EQ(floatToHalf(65520.0f), 0x7C00); // Rounds to infinity.
+  EXPECT_EQ(floatToHalf(65520.0f), 0x7C00);               // Rounds to infinity.
   EXPECT_EQ(floatToHalf(5.960464477539063e-08f), 0x0001); // Smallest subnormal.
   EXPECT_EQ(floatToHalf(1.0f + 1.0f / 2048), 0x3C00);     // Ties to even.
   EXPECT_EQ(floatToHalf(1.0f + 3.0f / 2048), 0x3C02);

@@ -120,7 +120,8 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"begin ping 1\nkey a=%4\nend\n", "percent-encoded"},
         MalformedCase{"begin ping 1\nkey #x\nend\n", "bad block length"},
         MalformedCase{"begin ping 1\nkey #2 a=b\nend\n", "must be the last"},
-        MalformedCase{"begin ping 1\nkey #2\nabcend\n", "not followed by a newline"},
+        MalformedCase{"begin ping 1\nkey #2\nabcend\n",
+                      "not followed by a newline"},
         MalformedCase{"begin ping 1\nkey #99999999999\n", "exceeds the limit"},
         MalformedCase{"begin ping 1\nbegin ping 2\n", "missing 'end'"}));
 
@@ -272,8 +273,9 @@ std::string mutated(const std::string &from, const std::string &to) {
 }
 
 TEST(ProtocolTest, RejectsInvalidEvaluateRequests) {
-  EXPECT_THAT(evaluateError(mutated("type=bf16", "type=f128")),
-              HasSubstr("attribute 'type' is 'f128', expected an element type"));
+  EXPECT_THAT(
+      evaluateError(mutated("type=bf16", "type=f128")),
+      HasSubstr("attribute 'type' is 'f128', expected an element type"));
   EXPECT_THAT(evaluateError(mutated("count=1000", "count=0")),
               HasSubstr("buffer 'y' has no elements"));
   EXPECT_THAT(evaluateError(mutated("count=1000", "count=x")),
@@ -333,9 +335,9 @@ TEST(ProtocolTest, RoundTripsFullReplies) {
   Reply reply;
   reply.id = 77;
   reply.ok = false;
-  reply.error = ReplyError{ErrorKind::RuntimeError, "candidate",
-                           "CUDA_ERROR_ILLEGAL_ADDRESS", "illegal address",
-                           "log\nlines"};
+  reply.error =
+      ReplyError{ErrorKind::RuntimeError, "candidate",
+                 "CUDA_ERROR_ILLEGAL_ADDRESS", "illegal address", "log\nlines"};
   DeviceInfo device;
   device.name = "NVIDIA H100 80GB HBM3";
   device.arch = "sm_90";
@@ -343,8 +345,8 @@ TEST(ProtocolTest, RoundTripsFullReplies) {
   device.l2Bytes = 52428800;
   device.guardPages = true;
   reply.device = device;
-  reply.compiles.push_back({"candidate", true, 1.5, "abc", "/c/abc.cubin", 99,
-                            "warning: x"});
+  reply.compiles.push_back(
+      {"candidate", true, 1.5, "abc", "/c/abc.cubin", 99, "warning: x"});
   KernelResources k;
   k.program = "candidate";
   k.kernel = "k";
@@ -367,7 +369,8 @@ TEST(ProtocolTest, RoundTripsFullReplies) {
       {"candidate", "unwritten", 2, 1, "out", "2 of 10 elements"});
   reply.verdict = "failed";
   reply.verdictReason = "unwritten";
-  reply.timings.push_back({"reference", 10, 1, 0.9, 1.2, 1.01, 0.1, 0.85, 0.01});
+  reply.timings.push_back(
+      {"reference", 10, 1, 0.9, 1.2, 1.01, 0.1, 0.85, 0.01});
   Integrity integrity;
   integrity.seeds = {1, 2};
   integrity.guard = "guard-pages";

@@ -122,22 +122,22 @@ evaluateShapeSizes(const Task &task, size_t shape);
 /// are unrolled with their loop variable. Fails with an InputError on a
 /// task that does not evaluate (run validateTask first for diagnostics with
 /// file positions).
-llvm::Expected<protocol::EvaluateRequest>
-buildEvaluateRequest(const Task &task, size_t shape,
-                     llvm::StringRef referenceSource,
-                     llvm::StringRef candidateSource,
-                     const EvaluateOptions &options);
+llvm::Expected<protocol::EvaluateRequest> buildEvaluateRequest(
+    const Task &task, size_t shape, llvm::StringRef referenceSource,
+    llvm::StringRef candidateSource, const EvaluateOptions &options);
 
 /// Evaluates `candidateSource` against `referenceSource` (the original
 /// kernel unless the task names another reference) on `worker`.
-llvm::Expected<EvaluationResult>
-evaluateTask(Worker &worker, const Task &task, llvm::StringRef referenceSource,
-             llvm::StringRef candidateSource, const EvaluateOptions &options);
+llvm::Expected<EvaluationResult> evaluateTask(Worker &worker, const Task &task,
+                                              llvm::StringRef referenceSource,
+                                              llvm::StringRef candidateSource,
+                                              const EvaluateOptions &options);
 
 /// Same, on a worker started (and stopped) for this call.
-llvm::Expected<EvaluationResult>
-evaluateTask(const Task &task, llvm::StringRef referenceSource,
-             llvm::StringRef candidateSource, const EvaluateOptions &options);
+llvm::Expected<EvaluationResult> evaluateTask(const Task &task,
+                                              llvm::StringRef referenceSource,
+                                              llvm::StringRef candidateSource,
+                                              const EvaluateOptions &options);
 
 /// Measures the device's copy bandwidth (bytes read + written per second)
 /// with a device-to-device copy of `bytes`; cached per device by the

@@ -113,7 +113,20 @@ bool unescapeValue(std::string_view text, std::string &out);
 // Typed requests and replies
 //===----------------------------------------------------------------------===//
 
-enum class ElementType { F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64 };
+enum class ElementType {
+  F16,
+  BF16,
+  F32,
+  F64,
+  I8,
+  I16,
+  I32,
+  I64,
+  U8,
+  U16,
+  U32,
+  U64
+};
 const char *toString(ElementType type);
 std::optional<ElementType> parseElementType(std::string_view text);
 unsigned byteWidth(ElementType type);
@@ -414,9 +427,12 @@ Message toMessage(const Hello &hello);
 Message makeSimpleRequest(std::string kind, uint64_t id);
 
 /// Typed decoding; on failure `error` names the field and what is wrong.
-bool fromMessage(const Message &message, CompileRequest &out, std::string &error);
-bool fromMessage(const Message &message, EvaluateRequest &out, std::string &error);
-bool fromMessage(const Message &message, CalibrateRequest &out, std::string &error);
+bool fromMessage(const Message &message, CompileRequest &out,
+                 std::string &error);
+bool fromMessage(const Message &message, EvaluateRequest &out,
+                 std::string &error);
+bool fromMessage(const Message &message, CalibrateRequest &out,
+                 std::string &error);
 bool fromMessage(const Message &message, Reply &out, std::string &error);
 bool fromMessage(const Message &message, Hello &out, std::string &error);
 

@@ -1,4 +1,5 @@
-//===- Worker.h - The parent's handle on a cupilot-worker process -*- C++ -*-===//
+//===- Worker.h - The parent's handle on a cupilot-worker process -*- C++
+//-*-===//
 //
 // Part of cupilot.
 //
@@ -44,9 +45,8 @@ struct WorkerOptions {
   /// dropped (LD_PRELOAD, CUDA_LAUNCH_BLOCKING, profiler injection, ...).
   /// PATH is always set to /usr/bin:/bin.
   std::vector<std::string> keepEnvironment = {
-      "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER",
-      "HOME",            "TMPDIR",               "NVIDIA_VISIBLE_DEVICES",
-      "NCCL_NVLS_ENABLE"};
+      "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",   "CUDA_DEVICE_ORDER", "HOME",
+      "TMPDIR",          "NVIDIA_VISIBLE_DEVICES", "NCCL_NVLS_ENABLE"};
   /// How long the worker may take to greet.
   std::chrono::milliseconds startTimeout{30000};
 };
@@ -78,7 +78,8 @@ public:
   /// Number of restarts since start().
   unsigned getRestarts() const { return restarts; }
   const protocol::Hello &getHello() const { return hello; }
-  /// The last (at most 64 KiB) of what the worker wrote to stderr.
+  /// The last (at most 64 KiB) of what the current worker process wrote to
+  /// stderr.
   const std::string &getStderrTail() const { return stderrTail; }
   const WorkerOptions &getOptions() const { return options; }
 
@@ -88,9 +89,9 @@ private:
   /// Reads until a message is decoded, the deadline passes or the worker
   /// closes its output. `status` is Complete, Incomplete (timeout or EOF;
   /// `eof` says which) or Malformed.
-  protocol::DecodeResult readMessage(protocol::Message &out,
-                                     std::chrono::steady_clock::time_point deadline,
-                                     bool &eof);
+  protocol::DecodeResult
+  readMessage(protocol::Message &out,
+              std::chrono::steady_clock::time_point deadline, bool &eof);
   bool writeAll(const std::string &data,
                 std::chrono::steady_clock::time_point deadline);
   void drainStderr();

@@ -49,8 +49,7 @@ std::string builtinName(const Expr *e) {
   const auto *ref = dyn_cast<DeclRefExpr>(base);
   if (!ref)
     return "";
-  return (ref->getDecl()->getName() + "." +
-          prop->getPropertyDecl()->getName())
+  return (ref->getDecl()->getName() + "." + prop->getPropertyDecl()->getName())
       .str();
 }
 
@@ -81,7 +80,8 @@ namespace {
 /// What the guarded body does that a loop body must not.
 class BodyChecker : public RecursiveASTVisitor<BodyChecker> {
 public:
-  BodyChecker(const Stmt *body, const VarDecl *index) : body(body), index(index) {}
+  BodyChecker(const Stmt *body, const VarDecl *index)
+      : body(body), index(index) {}
 
   bool VisitReturnStmt(ReturnStmt *s) {
     note(s->getBeginLoc(), "the body returns");
@@ -127,8 +127,8 @@ private:
     if (!var)
       return;
     if (var == index) {
-      note(ref->getBeginLoc(), "the body changes the index '" +
-                                   var->getName().str() + "'");
+      note(ref->getBeginLoc(),
+           "the body changes the index '" + var->getName().str() + "'");
       return;
     }
     // Variables declared inside the body are fresh for each element.
@@ -241,8 +241,8 @@ llvm::Error cupilot::rewrite::applyGridStride(StepContext &sc) {
                         name + " += blockDim.x * gridDim.x) ")
                            .str();
   // Replace `int i = ...;<space>if (i < n) ` by the loop header.
-  return sc.replace(CharSourceRange::getCharRange(
-                        match->decl->getBeginLoc(),
-                        match->guard->getThen()->getBeginLoc()),
-                    header);
+  return sc.replace(
+      CharSourceRange::getCharRange(match->decl->getBeginLoc(),
+                                    match->guard->getThen()->getBeginLoc()),
+      header);
 }

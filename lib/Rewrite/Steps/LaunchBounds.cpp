@@ -50,15 +50,17 @@ llvm::Error cupilot::rewrite::applyLaunchBounds(StepContext &sc) {
     int64_t threads =
         other.getInt("x", 1) * other.getInt("y", 1) * other.getInt("z", 1);
     if (threads > maxThreads)
-      return sc.refuseInPlan(
-          "max-threads", "max-threads " + llvm::Twine(maxThreads) +
-                             " is below the " + llvm::Twine(threads) +
-                             " threads per block that set-block-size gives "
-                             "'" + info.qualifiedName + "'");
+      return sc.refuseInPlan("max-threads",
+                             "max-threads " + llvm::Twine(maxThreads) +
+                                 " is below the " + llvm::Twine(threads) +
+                                 " threads per block that set-block-size gives "
+                                 "'" +
+                                 info.qualifiedName + "'");
   }
   if (!resized)
     for (const LaunchSite &site : info.launchSites)
-      if (auto threads = constantThreads(site); threads && *threads > maxThreads)
+      if (auto threads = constantThreads(site);
+          threads && *threads > maxThreads)
         return sc.refuseAt(site.loc,
                            "this launch of '" + info.qualifiedName + "' uses " +
                                llvm::Twine(*threads) +

@@ -30,10 +30,10 @@ static bool hasLdgOverload(QualType type) {
            builtin->getKind() == BuiltinType::Double;
   if (const auto *record = type->getAsRecordDecl()) {
     static const char *const vectors[] = {
-        "char2",   "char4",    "uchar2",     "uchar4",      "short2",
-        "short4",  "ushort2",  "ushort4",    "int2",        "int4",
-        "uint2",   "uint4",    "float2",     "float4",      "double2",
-        "longlong2", "ulonglong2", "__half", "__half2", "__nv_bfloat16",
+        "char2",         "char4",      "uchar2",  "uchar4",  "short2",
+        "short4",        "ushort2",    "ushort4", "int2",    "int4",
+        "uint2",         "uint4",      "float2",  "float4",  "double2",
+        "longlong2",     "ulonglong2", "__half",  "__half2", "__nv_bfloat16",
         "__nv_bfloat162"};
     llvm::StringRef name = record->getName();
     for (const char *v : vectors)
@@ -81,11 +81,10 @@ llvm::Error cupilot::rewrite::applyReadOnlyLoads(StepContext &sc) {
                          "the load is spelled inside a macro expansion; "
                          "expand the macro first");
       const auto *deref = dyn_cast<UnaryOperator>(load);
-      llvm::Error opened =
-          deref ? sc.replace(
-                      CharSourceRange::getTokenRange(deref->getOperatorLoc()),
-                      "__ldg(")
-                : sc.insert(load->getBeginLoc(), "__ldg(&");
+      llvm::Error opened = deref ? sc.replace(CharSourceRange::getTokenRange(
+                                                  deref->getOperatorLoc()),
+                                              "__ldg(")
+                                 : sc.insert(load->getBeginLoc(), "__ldg(&");
       if (opened)
         return opened;
       if (llvm::Error err = sc.insert(end, ")"))

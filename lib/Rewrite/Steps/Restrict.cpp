@@ -44,18 +44,21 @@ llvm::Error cupilot::rewrite::applyRestrict(StepContext &sc) {
       for (const ParmVarDecl *q : kernel->parameters()) {
         if (q == p || !q->getType()->isPointerType() || !mayAlias(p, q))
           continue;
-        const ParmVarDecl *w = writer.count(p) ? p : writer.count(q) ? q : nullptr;
+        const ParmVarDecl *w = writer.count(p)   ? p
+                               : writer.count(q) ? q
+                                                 : nullptr;
         if (!w)
           continue;
-        return sc.refuse(p->getLocation(),
-                         "'" + p->getName() + "' and '" + q->getName() +
-                             "' may point to the same memory and the kernel "
-                             "may write through '" +
-                             w->getName() + "' (line " +
-                             llvm::Twine(sc.getSourceManager().getExpansionLineNumber(
-                                 writer[w])) +
-                             "); add 'assume-no-alias: true' if callers never "
-                             "pass overlapping buffers");
+        return sc.refuse(
+            p->getLocation(),
+            "'" + p->getName() + "' and '" + q->getName() +
+                "' may point to the same memory and the kernel "
+                "may write through '" +
+                w->getName() + "' (line " +
+                llvm::Twine(
+                    sc.getSourceManager().getExpansionLineNumber(writer[w])) +
+                "); add 'assume-no-alias: true' if callers never "
+                "pass overlapping buffers");
       }
     }
   }

@@ -38,7 +38,8 @@ const Expr *strip(const Expr *e) {
   while (true) {
     e = e->IgnoreParenImpCasts();
     if (const auto *c = dyn_cast<CXXConstructExpr>(e);
-        c && c->getNumArgs() == 1 && c->getConstructor()->isCopyOrMoveConstructor()) {
+        c && c->getNumArgs() == 1 &&
+        c->getConstructor()->isCopyOrMoveConstructor()) {
       e = c->getArg(0);
       continue;
     }
@@ -112,7 +113,8 @@ private:
   llvm::Error replaceLiteral(const IntegerLiteral *lit, int64_t value);
   llvm::Error checkOnlyServesLaunches(const VarDecl *var, unsigned depth = 0);
   llvm::Error updateGrid(const Expr *grid, const std::vector<int64_t> &old,
-                         const VarDecl *blockVar, const CUDAKernelCallExpr *launch);
+                         const VarDecl *blockVar,
+                         const CUDAKernelCallExpr *launch);
   bool inLaunchConfig(SourceLocation loc) const;
 
   StepContext &sc;
@@ -136,10 +138,11 @@ bool Rule::inLaunchConfig(SourceLocation loc) const {
 llvm::Error Rule::checkOnlyServesLaunches(const VarDecl *var, unsigned depth) {
   if (!checked.insert(var).second)
     return llvm::Error::success();
-  const auto *fn = dyn_cast_or_null<FunctionDecl>(var->getParentFunctionOrMethod());
+  const auto *fn =
+      dyn_cast_or_null<FunctionDecl>(var->getParentFunctionOrMethod());
   if (!fn || !fn->getBody() || depth > 4)
-    return sc.refuse(var->getLocation(), "cannot follow the uses of '" +
-                                             var->getName() + "'");
+    return sc.refuse(var->getLocation(),
+                     "cannot follow the uses of '" + var->getName() + "'");
   Scan scan;
   scan.TraverseStmt(fn->getBody());
   for (const DeclRefExpr *ref : scan.refs) {
@@ -307,8 +310,8 @@ llvm::Error Rule::changeLaunch(const CUDAKernelCallExpr *launch) {
   std::string args;
   for (unsigned d = 0; d < needed; ++d)
     args += (d ? ", " : "") + std::to_string(size[d]);
-  return sc.replace(CharSourceRange::getTokenRange(
-                        lits.front()->getBeginLoc(), lits.back()->getEndLoc()),
+  return sc.replace(CharSourceRange::getTokenRange(lits.front()->getBeginLoc(),
+                                                   lits.back()->getEndLoc()),
                     args);
 }
 
@@ -317,11 +320,12 @@ llvm::Error Rule::run() {
   int64_t threads = size[0] * size[1] * size[2];
   unsigned dims = size[2] != 1 ? 3 : size[1] != 1 ? 2 : 1;
   if (dims > std::max(info.features.threadDims, 1u))
-    return sc.refuseInPlan(dims == 3 ? "z" : "y",
-                           "kernel '" + info.qualifiedName + "' indexes " +
-                               llvm::Twine(std::max(info.features.threadDims, 1u)) +
-                               " thread dimension(s); a " + llvm::Twine(dims) +
-                               "-D block would repeat its work");
+    return sc.refuseInPlan(
+        dims == 3 ? "z" : "y",
+        "kernel '" + info.qualifiedName + "' indexes " +
+            llvm::Twine(std::max(info.features.threadDims, 1u)) +
+            " thread dimension(s); a " + llvm::Twine(dims) +
+            "-D block would repeat its work");
   for (const SharedMemoryDecl &shared : info.sharedMemory)
     if (!shared.dynamic)
       return sc.refuseAt(shared.loc,
@@ -340,8 +344,7 @@ llvm::Error Rule::run() {
                        "the kernel's __launch_bounds__ allow " +
                            llvm::Twine(*info.launchBounds->maxThreadsValue) +
                            " threads per block, fewer than " +
-                           llvm::Twine(threads) +
-                           "; add a launch-bounds step");
+                           llvm::Twine(threads) + "; add a launch-bounds step");
   }
   launches = findLaunches(sc.getKernel(), sc.getASTContext());
   if (launches.empty())
@@ -364,7 +367,8 @@ llvm::Error Rule::run() {
     LaunchChange change;
     change.step = sc.getStepIndex();
     change.kernel = info.qualifiedName;
-    PresumedLoc p = sm.getPresumedLoc(sm.getExpansionLoc(launch->getBeginLoc()));
+    PresumedLoc p =
+        sm.getPresumedLoc(sm.getExpansionLoc(launch->getBeginLoc()));
     change.loc.file = p.getFilename();
     change.loc.line = p.getLine();
     change.loc.column = p.getColumn();

@@ -58,23 +58,22 @@ llvm::Error cupilot::rewrite::applyUnroll(StepContext &sc) {
         "loop", "kernel '" + info.qualifiedName + "' has " +
                     llvm::Twine(loops.size()) + " loop" +
                     (loops.size() == 1 ? "" : "s") +
-                    (loops.empty() ? ""
-                                   : " (ids 0.." +
-                                         llvm::Twine(loops.size() - 1) + ")") +
+                    (loops.empty()
+                         ? ""
+                         : " (ids 0.." + llvm::Twine(loops.size() - 1) + ")") +
                     ", not loop " + llvm::Twine(id) +
                     "; see `cupilot-opt --list-kernels`");
   const LoopInfo &loopInfo = info.loops[id];
   const Stmt *loop = loops[id];
   bool full = step.getBool("full", false);
   if (full && !loopInfo.tripCount)
-    return sc.refuse(loop->getBeginLoc(),
-                     "loop #" + llvm::Twine(id) +
-                         " has no constant trip count" +
-                         (loopInfo.tripCountExpr.empty()
-                              ? std::string()
-                              : " (it runs '" + loopInfo.tripCountExpr +
-                                    "' times)") +
-                         "; full unrolling needs one: give 'factor: N'");
+    return sc.refuse(
+        loop->getBeginLoc(),
+        "loop #" + llvm::Twine(id) + " has no constant trip count" +
+            (loopInfo.tripCountExpr.empty()
+                 ? std::string()
+                 : " (it runs '" + loopInfo.tripCountExpr + "' times)") +
+            "; full unrolling needs one: give 'factor: N'");
   std::string pragma = "#pragma unroll";
   if (!full)
     pragma += " " + std::to_string(step.getInt("factor", 1));
@@ -110,8 +109,8 @@ llvm::Error cupilot::rewrite::applyUnroll(StepContext &sc) {
   size_t lineStart = buffer.rfind('\n', offset);
   lineStart = lineStart == llvm::StringRef::npos ? 0 : lineStart + 1;
   llvm::StringRef before = buffer.substr(lineStart, offset - lineStart);
-  llvm::StringRef indent = before.take_while(
-      [](char c) { return c == ' ' || c == '\t'; });
+  llvm::StringRef indent =
+      before.take_while([](char c) { return c == ' ' || c == '\t'; });
   if (indent.size() == before.size())
     return sc.insert(begin.getLocWithOffset(-(int)before.size()),
                      (indent + pragma + "\n").str());

@@ -86,7 +86,8 @@ bool Compiler::readCache(const std::string &hash, CompiledProgram &out) {
     return false;
   std::string base = cacheDir + "/" + hash;
   std::string names;
-  if (!readFile(base + ".names", names) || !readFile(base + ".cubin", out.cubin))
+  if (!readFile(base + ".names", names) ||
+      !readFile(base + ".cubin", out.cubin))
     return false;
   out.lowered.clear();
   std::istringstream lines(names);
@@ -179,8 +180,8 @@ bool Compiler::compile(const protocol::ProgramSpec &program,
   std::vector<const char *> argv;
   for (const std::string &option : options)
     argv.push_back(option.c_str());
-  status = nvrtc.CompileProgram(prog, static_cast<int>(argv.size()),
-                                argv.data());
+  status =
+      nvrtc.CompileProgram(prog, static_cast<int>(argv.size()), argv.data());
   size_t logSize = 0;
   std::string log;
   if (nvrtc.GetProgramLogSize(prog, &logSize) == NVRTC_SUCCESS && logSize > 1) {
@@ -193,6 +194,14 @@ bool Compiler::compile(const protocol::ProgramSpec &program,
     error.kind = protocol::ErrorKind::CompileError;
     error.message = "NVRTC could not compile '" + program.name + "' for " +
                     arch + ": " + nvrtc.GetErrorString(status);
+    // NVRTC compiles the requested kernel names into a synthetic
+    // __nv_name_map; a name it cannot find is an error there.
+    if (log.find("__nv_name_map") != std::string::npos)
+      for (const std::string &kernel : kernels)
+        if (log.find("identifier \"" + kernel + "\" is undefined") !=
+            std::string::npos)
+          error.message = "kernel '" + kernel + "' is not defined in '" +
+                          program.name + "' (or is not a __global__ function)";
     error.log = log;
     nvrtc.DestroyProgram(&prog);
     return false;
@@ -213,8 +222,8 @@ bool Compiler::compile(const protocol::ProgramSpec &program,
   size_t cubinSize = 0;
   status = nvrtc.GetCUBINSize(prog, &cubinSize);
   if (status != NVRTC_SUCCESS || cubinSize == 0) {
-    error.message = "NVRTC produced no cubin for '" + program.name +
-                    "' (is '" + arch + "' a real architecture, sm_XX?)";
+    error.message = "NVRTC produced no cubin for '" + program.name + "' (is '" +
+                    arch + "' a real architecture, sm_XX?)";
     error.kind = protocol::ErrorKind::CompileError;
     error.log = log;
     nvrtc.DestroyProgram(&prog);

@@ -38,13 +38,14 @@ public:
   /// Compiles `program` for `arch` (sm_XX); on failure fills `error` (kind
   /// compile_error with the NVRTC log, or internal).
   bool compile(const protocol::ProgramSpec &program, const std::string &arch,
-               const std::vector<std::string> &kernels,
-               CompiledProgram &out, protocol::ReplyError &error);
+               const std::vector<std::string> &kernels, CompiledProgram &out,
+               protocol::ReplyError &error);
 
   /// The options passed to NVRTC: the program's, then the architecture and
   /// the toolkit's include directories unless the program gives them.
-  std::vector<std::string> effectiveOptions(const protocol::ProgramSpec &program,
-                                            const std::string &arch) const;
+  std::vector<std::string>
+  effectiveOptions(const protocol::ProgramSpec &program,
+                   const std::string &arch) const;
 
 private:
   bool readCache(const std::string &hash, CompiledProgram &out);

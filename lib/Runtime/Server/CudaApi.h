@@ -1,4 +1,5 @@
-//===- CudaApi.h - The CUDA driver and NVRTC, loaded at run time -*- C++ -*-===//
+//===- CudaApi.h - The CUDA driver and NVRTC, loaded at run time -*- C++
+//-*-===//
 //
 // Part of cupilot.
 //
@@ -99,9 +100,8 @@ struct DriverApi {
   /// missing.
   bool load(const std::string &path, std::string &error);
   bool hasVirtualMemory() const {
-    return MemGetAllocationGranularity && MemAddressReserve &&
-           MemAddressFree && MemCreate && MemRelease && MemMap && MemUnmap &&
-           MemSetAccess;
+    return MemGetAllocationGranularity && MemAddressReserve && MemAddressFree &&
+           MemCreate && MemRelease && MemMap && MemUnmap && MemSetAccess;
   }
   /// `CUDA_ERROR_X: description`.
   std::string describe(CUresult result) const;

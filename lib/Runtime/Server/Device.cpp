@@ -103,12 +103,14 @@ bool Device::open(int ordinal, ReplyError &error) {
   int minor = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
   d.arch = "sm_" + std::to_string(major) + std::to_string(minor);
   d.smCount = attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-  d.l2Bytes = static_cast<uint64_t>(attribute(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE));
+  d.l2Bytes =
+      static_cast<uint64_t>(attribute(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE));
   d.clockKHz = attribute(CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
   d.memoryClockKHz = attribute(CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE);
   d.busWidthBits = attribute(CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);
   // Double data rate: two transfers per memory clock.
-  d.peakBandwidthGBs = 2.0 * d.memoryClockKHz * 1e3 * (d.busWidthBits / 8.0) / 1e9;
+  d.peakBandwidthGBs =
+      2.0 * d.memoryClockKHz * 1e3 * (d.busWidthBits / 8.0) / 1e9;
   size_t total = 0;
   api.DeviceTotalMem(&total, device);
   d.memoryBytes = total;
@@ -137,9 +139,8 @@ bool Device::open(int ordinal, ReplyError &error) {
     prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
     prop.location.id = ordinal;
     size_t value = 0;
-    if (api.MemGetAllocationGranularity(&value, &prop,
-                                        CU_MEM_ALLOC_GRANULARITY_MINIMUM) ==
-            CUDA_SUCCESS &&
+    if (api.MemGetAllocationGranularity(
+            &value, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM) == CUDA_SUCCESS &&
         value > 0)
       granularity = value;
   }
@@ -235,17 +236,17 @@ bool Device::allocate(size_t bytes, DeviceBuffer &out, ReplyError &error) {
     buffer.virtualMemory = true;
     buffer.mappedBytes = roundUp(padded, granularity);
     buffer.reservedBytes = buffer.mappedBytes + 2 * granularity;
-    if ((result = api.MemAddressReserve(&buffer.reservation,
-                                        buffer.reservedBytes, granularity, 0,
-                                        0)) != CUDA_SUCCESS)
+    if ((result =
+             api.MemAddressReserve(&buffer.reservation, buffer.reservedBytes,
+                                   granularity, 0, 0)) != CUDA_SUCCESS)
       return fail(result, ErrorKind::OutOfMemory,
                   "cannot reserve address space", error);
     CUmemAllocationProp prop = {};
     prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
     prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
     prop.location.id = deviceInfo.ordinal;
-    if ((result = api.MemCreate(&buffer.handle, buffer.mappedBytes, &prop, 0)) !=
-        CUDA_SUCCESS) {
+    if ((result = api.MemCreate(&buffer.handle, buffer.mappedBytes, &prop,
+                                0)) != CUDA_SUCCESS) {
       api.MemAddressFree(buffer.reservation, buffer.reservedBytes);
       return fail(result, ErrorKind::OutOfMemory,
                   "cannot allocate " + std::to_string(bytes) + " bytes", error);
@@ -332,16 +333,18 @@ bool Device::fill(const DeviceBuffer &buffer, PoisonPattern pattern,
   CUresult result;
   switch (pattern.width) {
   case 1:
-    result = api.MemsetD8Async(buffer.ptr, static_cast<unsigned char>(pattern.word),
-                               buffer.bytes, stream);
+    result =
+        api.MemsetD8Async(buffer.ptr, static_cast<unsigned char>(pattern.word),
+                          buffer.bytes, stream);
     break;
   case 2:
-    result = api.MemsetD16Async(buffer.ptr, static_cast<unsigned short>(pattern.word),
+    result = api.MemsetD16Async(buffer.ptr,
+                                static_cast<unsigned short>(pattern.word),
                                 buffer.bytes / 2, stream);
     break;
   default:
-    result = api.MemsetD32Async(buffer.ptr, pattern.word, buffer.bytes / 4,
-                                stream);
+    result =
+        api.MemsetD32Async(buffer.ptr, pattern.word, buffer.bytes / 4, stream);
     break;
   }
   if (result != CUDA_SUCCESS)
@@ -362,7 +365,8 @@ bool Device::checkCanaries(const DeviceBuffer &buffer, bool &intact,
                            ReplyError &error) {
   intact = true;
   size_t before = buffer.ptr - buffer.mappedStart;
-  size_t after = buffer.mappedStart + buffer.mappedBytes - (buffer.ptr + buffer.bytes);
+  size_t after =
+      buffer.mappedStart + buffer.mappedBytes - (buffer.ptr + buffer.bytes);
   std::vector<unsigned char> slack(std::max(before, after));
   for (auto [start, size] :
        {std::pair<CUdeviceptr, size_t>{buffer.mappedStart, before},

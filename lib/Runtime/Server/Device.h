@@ -64,8 +64,9 @@ public:
   /// True after an error that leaves the context unusable.
   bool isLost() const { return lost; }
 
-  bool load(const CompiledProgram &program, const std::vector<std::string> &kernels,
-            LoadedProgram &out, protocol::ReplyError &error);
+  bool load(const CompiledProgram &program,
+            const std::vector<std::string> &kernels, LoadedProgram &out,
+            protocol::ReplyError &error);
   void unload(LoadedProgram &program);
   protocol::KernelResources resources(CUfunction function) const;
   /// Sizes of the kernel's parameters; empty with `known` false when the

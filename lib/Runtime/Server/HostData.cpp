@@ -283,8 +283,8 @@ void worker::fillInit(HostArray &array, const protocol::InitSpec &init,
       if (hi < lo)
         hi = lo;
       for (uint64_t i = 0; i < array.count; ++i)
-        array.setValue(i, std::min(hi, lo + std::floor(random.uniform() *
-                                                       (hi - lo + 1))));
+        array.setValue(
+            i, std::min(hi, lo + std::floor(random.uniform() * (hi - lo + 1))));
       return;
     }
     for (uint64_t i = 0; i < array.count; ++i)
@@ -330,8 +330,8 @@ static void patternBytes(ElementType type, int which, unsigned char *out) {
   PoisonPattern pattern = poisonPattern(type, which);
   unsigned width = byteWidth(type);
   for (unsigned i = 0; i < width; ++i)
-    out[i] = static_cast<unsigned char>(pattern.word >>
-                                        (8 * (i % pattern.width)));
+    out[i] =
+        static_cast<unsigned char>(pattern.word >> (8 * (i % pattern.width)));
 }
 
 bool worker::isPoison(const HostArray &array, uint64_t index, int which) {
@@ -379,8 +379,7 @@ protocol::OutputCheck worker::compare(const HostArray &got,
     const unsigned char *g = got.bytes.data() + i * width;
     const unsigned char *w = want.bytes.data() + i * width;
     bool sameBits = std::memcmp(g, w, width) == 0;
-    bool unwritten =
-        options.poison >= 0 && std::memcmp(g, poison, width) == 0;
+    bool unwritten = options.poison >= 0 && std::memcmp(g, poison, width) == 0;
     bool match;
     double gv, wv, diff = 0;
     if (floating) {
@@ -423,8 +422,8 @@ protocol::OutputCheck worker::compare(const HostArray &got,
     if (unwritten)
       ++check.unwritten;
     if (check.first.size() < options.maxReported)
-      check.first.push_back({i, unwritten ? "unwritten" : got.format(i),
-                             want.format(i)});
+      check.first.push_back(
+          {i, unwritten ? "unwritten" : got.format(i), want.format(i)});
   }
   check.errorNorm = std::sqrt(errorSquares);
   check.referenceNorm = std::sqrt(referenceSquares);

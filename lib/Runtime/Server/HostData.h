@@ -1,4 +1,5 @@
-//===- HostData.h - Host copies of buffers: init, poison, compare -*- C++ -*-===//
+//===- HostData.h - Host copies of buffers: init, poison, compare -*- C++
+//-*-===//
 //
 // Part of cupilot.
 //

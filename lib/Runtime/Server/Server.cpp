@@ -67,7 +67,8 @@ public:
       protocol::EvaluateRequest request;
       std::string why;
       if (!protocol::fromMessage(message, request, why))
-        return fail(reply, ErrorKind::BadRequest, "bad evaluate request: " + why);
+        return fail(reply, ErrorKind::BadRequest,
+                    "bad evaluate request: " + why);
       if (!openCompiler(reply) || !openDevice(reply))
         return reply;
       evaluate(*device, *compiler, request, reply);
@@ -112,8 +113,8 @@ private:
       fail(reply, ErrorKind::NoDevice, why);
       return false;
     }
-    compiler = std::make_unique<Compiler>(nvrtc, options.cudaPath,
-                                          options.cacheDir);
+    compiler =
+        std::make_unique<Compiler>(nvrtc, options.cudaPath, options.cacheDir);
     return true;
   }
 
@@ -246,8 +247,8 @@ int worker::serve(const ServerOptions &options, int inFd, int outFd,
   char chunk[1 << 16];
   while (true) {
     Message message;
-    protocol::DecodeResult decoded = protocol::decode(
-        std::string_view(buffer).substr(offset), message);
+    protocol::DecodeResult decoded =
+        protocol::decode(std::string_view(buffer).substr(offset), message);
     if (decoded.status == protocol::DecodeStatus::Complete) {
       offset += decoded.consumed;
       if (offset > (1 << 20)) {
@@ -275,7 +276,8 @@ int worker::serve(const ServerOptions &options, int inFd, int outFd,
       return ExitBadRequest;
     }
     if (eof) {
-      bool onlyBlank = buffer.find_first_not_of("\n", offset) == std::string::npos;
+      bool onlyBlank =
+          buffer.find_first_not_of("\n", offset) == std::string::npos;
       if (onlyBlank)
         return status;
       Reply reply;
