@@ -638,9 +638,15 @@ void cupilot::printEvaluation(llvm::raw_ostream &os,
     os << " (" << result.reason << ")";
   os << "\n";
   if (!result.message.empty()) {
-    llvm::StringRef message(result.message);
-    os << "message:    " << message.take_until([](char c) { return c == '\n'; })
-       << "\n";
+    llvm::SmallVector<llvm::StringRef, 8> lines;
+    llvm::StringRef(result.message).split(lines, '\n');
+    os << "message:    " << lines.front() << "\n";
+    // The first error of a compiler log says most.
+    for (llvm::StringRef line : llvm::ArrayRef(lines).drop_front())
+      if (line.contains("error")) {
+        os << "detail:     " << line.trim() << "\n";
+        break;
+      }
   }
   os << "shapes:    ";
   for (const ShapeResult &shape : result.shapes) {

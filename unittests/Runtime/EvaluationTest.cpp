@@ -6,12 +6,14 @@
 
 #include "cupilot/Runtime/Evaluation.h"
 #include "cupilot/Strategy/TaskIO.h"
+#include "cupilot/Support/Error.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 using namespace cupilot;
 using ::testing::HasSubstr;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -185,6 +187,105 @@ TEST(EvaluationTest, PrintsAndSerialisesResults) {
   llvm::json::Value json = toJSON(result);
   EXPECT_EQ(*json.getAsObject()->getString("verdict"), "failed");
   EXPECT_EQ(*json.getAsObject()->getObject("candidate")->getInteger("reps"), 9);
+}
+
+/// A fake worker that answers every request with `reply` (protocol text
+/// after the `begin reply <id>` line).
+std::unique_ptr<Worker> fakeWorker(const std::string &reply) {
+  WorkerOptions options;
+  options.executable = "/bin/sh";
+  options.extraArgs = {
+      "-c",
+      "printf 'begin hello 0\\nworker version=fake protocol=1 pid=1\\nend\\n'; "
+      "while read -r line; do case \"$line\" in "
+      "begin*) set -- $line; id=$3;; "
+      "end) printf 'begin reply %s\\n" +
+          reply + "end\\n' \"$id\";; esac; done"};
+  auto worker = Worker::start(options);
+  if (!worker) {
+    ADD_FAILURE() << llvm::toString(worker.takeError());
+    return nullptr;
+  }
+  return std::move(*worker);
+}
+
+const char *const OneShapeYaml = R"yaml(kernel: k
+sizes:
+  n: 64
+arguments:
+  - {name: x, dtype: f32, count: n, role: in}
+  - {name: y, dtype: f32, count: n, role: out}
+launch: {grid: 1, block: 64}
+)yaml";
+
+TEST(EvaluationTest, FoldsAPassingReply) {
+  Task task = parseOrFail(OneShapeYaml);
+  auto worker = fakeWorker(
+      "status value=ok\\nverdict value=passed reason=%%\\n"
+      "timing program=reference reps=10 median-ms=2 p10-ms=1.9 p90-ms=2.1 "
+      "mean-ms=2 stddev-ms=0.1 min-ms=1.8 rse=0.01\\n"
+      "timing program=candidate reps=10 median-ms=0.5 p10-ms=0.4 p90-ms=0.6 "
+      "mean-ms=0.5 stddev-ms=0.1 min-ms=0.4 rse=0.01\\n");
+  ASSERT_TRUE(worker);
+  auto result = evaluateTask(*worker, task, "ref", "cand", EvaluateOptions());
+  ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
+  EXPECT_EQ(result->verdict, Verdict::Passed);
+  EXPECT_EQ(result->speedup, 4.0);
+  EXPECT_EQ(result->bufferBytes, 512u);
+  EXPECT_EQ(result->candidateBandwidthGBs, 512 / 0.5e-3 / 1e9);
+  ASSERT_EQ(result->shapes.size(), 1u);
+  EXPECT_EQ(result->shapes[0].sizes[0].second, 64);
+}
+
+TEST(EvaluationTest, MapsWorkerErrorsToVerdicts) {
+  Task task = parseOrFail(OneShapeYaml);
+  auto worker = fakeWorker(
+      "status value=error\\nerror kind=runtime_error program=candidate "
+      "cuda-error=CUDA_ERROR_ILLEGAL_ADDRESS #15\\nillegal address\\n");
+  ASSERT_TRUE(worker);
+  auto result = evaluateTask(*worker, task, "ref", "cand", EvaluateOptions());
+  ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
+  EXPECT_EQ(result->verdict, Verdict::RuntimeError);
+  EXPECT_EQ(result->reason, "illegal address");
+  // The worker exits after a kernel fault; the parent restarted it.
+  EXPECT_EQ(result->workerRestarts, 1u);
+
+  auto reference = fakeWorker(
+      "status value=error\\nerror kind=runtime_error program=reference "
+      "cuda-error=CUDA_ERROR_LAUNCH_FAILED #4\\ntrap\\n");
+  ASSERT_TRUE(reference);
+  result = evaluateTask(*reference, task, "ref", "cand", EvaluateOptions());
+  ASSERT_TRUE(static_cast<bool>(result));
+  EXPECT_EQ(result->verdict, Verdict::ReferenceInvalid);
+  EXPECT_EQ(result->reason,
+            "reference runtime-error: trap or unspecified launch failure");
+
+  auto noDevice =
+      fakeWorker("status value=error\\nerror kind=no_device #6\\nno GPU\\n");
+  ASSERT_TRUE(noDevice);
+  result = evaluateTask(*noDevice, task, "ref", "cand", EvaluateOptions());
+  ASSERT_FALSE(static_cast<bool>(result));
+  llvm::handleAllErrors(result.takeError(), [](const CupilotError &e) {
+    EXPECT_EQ(e.getExitCode(), ExitCode::NoDevice);
+    EXPECT_EQ(e.getMessage(), "no GPU");
+  });
+}
+
+TEST(EvaluationTest, EnforcesThePrecisionPolicy) {
+  Task task = parseOrFail(OneShapeYaml);
+  auto worker = fakeWorker("status value=ok\\n");
+  ASSERT_TRUE(worker);
+  EvaluateOptions options;
+  options.candidateOptions = {"--use_fast_math"};
+  auto result = evaluateTask(*worker, task, "ref", "cand", options);
+  ASSERT_TRUE(static_cast<bool>(result));
+  EXPECT_EQ(result->verdict, Verdict::PolicyViolation);
+  EXPECT_THAT(result->message, HasSubstr("'--use_fast_math' is not allowed by "
+                                         "precision policy 'strict-fp32'"));
+  task.precision = PrecisionPolicy::AllowReducedPrecision;
+  result = evaluateTask(*worker, task, "ref", "cand", options);
+  ASSERT_TRUE(static_cast<bool>(result));
+  EXPECT_NE(result->verdict, Verdict::PolicyViolation);
 }
 
 } // namespace
