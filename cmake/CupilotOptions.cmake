@@ -12,3 +12,8 @@ set(CUPILOT_CLANG_RESOURCE_DIR
   "Default clang resource directory used when --resource-dir is not given")
 set(CUPILOT_DEFAULT_GPU_ARCH "sm_90" CACHE STRING
   "GPU architecture assumed when parsing CUDA without a device")
+set(CUPILOT_STRATEGIES_DIR "${CMAKE_SOURCE_DIR}/strategies" CACHE PATH
+  "Default strategy library used when --strategies is not given")
+
+option(CUPILOT_STATIC_LLVM
+  "Link the tools against static LLVM/Clang archives (portable binaries)" OFF)

@@ -40,3 +40,10 @@ if os.path.exists(nvcc):
 # here, so they report UNSUPPORTED if run from this suite.
 if os.path.exists("/dev/nvidia0"):
     config.available_features.add("cuda-gpu")
+
+# Debian's headless Chromium renders the HTML report (test/Tuner); tests that
+# need it are UNSUPPORTED where it is not installed.
+chromium = "/usr/bin/chromium"
+if os.path.exists(chromium):
+    config.available_features.add("chromium")
+    config.substitutions.append(("%chromium", chromium))

@@ -31,7 +31,9 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <functional>
@@ -399,6 +401,14 @@ public:
     return true;
   }
 
+  // Thread dimensions ------------------------------------------------------
+  /// Every threadIdx/blockIdx counts, also where the index analysis does not
+  /// reach (`i` reassigned in a while loop is opaque to it).
+  bool VisitPseudoObjectExpr(PseudoObjectExpr *e) {
+    noteThreadDim(getCudaBuiltinName(e));
+    return true;
+  }
+
   /// Maximum thread dimension referenced through threadIdx/blockIdx.
   unsigned threadDims = 0;
 
@@ -530,6 +540,13 @@ private:
   //===--------------------------------------------------------------------===//
   // Expressions as polynomials.
   //===--------------------------------------------------------------------===//
+  void noteThreadDim(StringRef builtin) {
+    if (builtin.starts_with("threadIdx.") || builtin.starts_with("blockIdx."))
+      threadDims = std::max(threadDims, builtin.ends_with(".x")   ? 1u
+                                        : builtin.ends_with(".y") ? 2u
+                                                                  : 3u);
+  }
+
   static unsigned dimBit(StringRef builtin) {
     if (builtin.ends_with(".x"))
       return 1;
@@ -559,8 +576,12 @@ private:
     if (const auto *ref = dyn_cast<DeclRefExpr>(e)) {
       // Functions and enumerators carry no thread dependence (a function
       // name is opaque to toPoly, which would scan it again).
-      if (!isa<VarDecl>(ref->getDecl()) || depth > 64)
+      if (!isa<VarDecl>(ref->getDecl()))
         return;
+      if (depth > 64) {
+        flags.opaqueVariable = true;
+        return;
+      }
       PolyFlags inner;
       // Any threadIdx reached through the variable counts as opaque here.
       Polynomial p = toPoly(ref, inner, substituteIVs, depth + 1);
@@ -602,15 +623,15 @@ public:
                     unsigned depth = 0) {
     if (!e)
       return Polynomial();
-    if (depth > 64)
-      return opaque(e, flags, substituteIVs, depth);
+    // Past the depth limit nothing is known about the value, not even
+    // whether it depends on the thread.
+    if (depth > 64) {
+      flags.opaqueVariable = true;
+      return Polynomial::symbol("(" + getText(e, ctx) + ")");
+    }
     std::string builtin = getCudaBuiltinName(e);
     if (!builtin.empty()) {
-      if (StringRef(builtin).starts_with("threadIdx") ||
-          StringRef(builtin).starts_with("blockIdx"))
-        threadDims = std::max(threadDims, builtin.back() == 'x'   ? 1u
-                                          : builtin.back() == 'y' ? 2u
-                                                                  : 3u);
+      noteThreadDim(builtin);
       return Polynomial::symbol(builtin);
     }
     if (auto v = evaluateInt(e, ctx))
@@ -688,8 +709,10 @@ public:
         }
         if (var->isLocalVarDecl() && !var->getType()->isReferenceType())
           if (const Expr *def = reachingDefinition(var, ref->getBeginLoc())) {
-            if (depth > 32)
+            if (depth > 32) {
+              flags.opaqueVariable = true;
               return Polynomial::symbol(var->getName());
+            }
             // Definitions are converted once: chains of locals that each use
             // the previous one several times would otherwise take
             // exponential time.
@@ -1683,6 +1706,23 @@ private:
       fd->getNameForDiagnostic(os, policy, /*Qualified=*/true);
     }
     info.loc = getLoc(fd->getLocation(), ctx);
+    {
+      // The definition's text as written (expansion range for kernels made
+      // by macros), plus what distinguishes instances of one template.
+      const SourceManager &sm = ctx.getSourceManager();
+      const FunctionDecl *pattern = fd->getTemplateInstantiationPattern();
+      const FunctionDecl *def = pattern ? pattern : fd;
+      CharSourceRange range = sm.getExpansionRange(
+          CharSourceRange::getTokenRange(def->getSourceRange()));
+      bool invalid = false;
+      StringRef text =
+          Lexer::getSourceText(range, sm, ctx.getLangOpts(), &invalid);
+      llvm::SHA256 hash;
+      hash.update(invalid ? StringRef(info.qualifiedName) : text);
+      hash.update(StringRef("\0"));
+      hash.update(info.qualifiedName);
+      info.fingerprint = llvm::toHex(hash.final(), /*LowerCase=*/true);
+    }
 
     const SourceManager &sm = ctx.getSourceManager();
     SourceLocation bodyLoc = fd->getBody()->getBeginLoc();

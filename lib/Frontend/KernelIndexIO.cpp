@@ -166,6 +166,7 @@ Value cupilot::toJSON(const KernelInfo &k) {
   return Object{{"name", k.name},
                 {"qualifiedName", k.qualifiedName},
                 {"signature", k.signature},
+                {"fingerprint", k.fingerprint},
                 {"location", ::toJSON(k.loc)},
                 {"macro", optionalString(k.macro)},
                 {"template", tmpl.empty() ? Value(nullptr) : Value(std::move(tmpl))},

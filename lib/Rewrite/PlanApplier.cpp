@@ -313,12 +313,19 @@ void cupilot::printChanges(const RewriteResult &result, llvm::raw_ostream &os) {
          << quote(edit.replacement.getReplacementText()) << "\n";
   }
   for (const LaunchChange &launch : result.launchChanges) {
-    os << "step " << launch.step << " (set-block-size) " << result.file << ":"
-       << launch.loc.line << ":" << launch.loc.column << ": launch of '"
-       << launch.kernel << "' now uses block (";
-    for (size_t d = 0; d < launch.block.size(); ++d)
-      os << (d ? ", " : "") << launch.block[d];
-    os << ")\n";
+    os << "step " << launch.step << " (" << launch.kind << ") " << result.file
+       << ":" << launch.loc.line << ":" << launch.loc.column << ": launch of '"
+       << launch.kernel << "' now uses ";
+    if (!launch.block.empty()) {
+      os << "block (";
+      for (size_t d = 0; d < launch.block.size(); ++d)
+        os << (d ? ", " : "") << launch.block[d];
+      os << ")";
+    }
+    if (launch.gridDivisor != 1)
+      os << (launch.block.empty() ? "" : " and ") << "grid.x / "
+         << launch.gridDivisor << " (rounded up)";
+    os << "\n";
   }
   for (const std::string &flag : result.compileFlags)
     os << "compile-flag " << flag << "\n";

@@ -30,6 +30,8 @@ const Registration Rules[] = {
     {"set-block-size", applySetBlockSize},
     {"replace-kernel", applyReplaceKernel},
     {"grid-stride", applyGridStride},
+    {"coarsen", applyCoarsen},
+    {"vectorize", applyVectorize},
 };
 
 } // namespace

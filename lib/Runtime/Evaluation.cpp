@@ -125,6 +125,80 @@ cupilot::evaluateShapeSizes(const Task &task, size_t shape) {
   return values;
 }
 
+/// Evaluates one launch's grid, block and dynamic shared memory for the
+/// sizes in `sizes`; `env` receives the sizes and `block.x/y/z`, for the
+/// launch's argument expressions.
+static llvm::Expected<protocol::LaunchSpec>
+evaluateGeometry(ShapeEvaluator &eval, const std::string &kernel,
+                 const LaunchGeometry &geometry, const std::string &label,
+                 const ExprEnvironment &sizes, ExprEnvironment &env) {
+  static const char *const dims[3] = {"x", "y", "z"};
+  protocol::LaunchSpec base;
+  base.kernel = kernel;
+  env = sizes;
+  for (unsigned d = 0; d < 3; ++d) {
+    auto block = eval.integer(geometry.block[d], sizes,
+                              "block." + llvm::Twine(dims[d]) + " of " + label);
+    if (!block)
+      return block.takeError();
+    if (*block < 1 || *block > 1024)
+      return eval.fail("block." + llvm::Twine(dims[d]) + " of " + label,
+                       geometry.block[d],
+                       "is " + std::to_string(*block) + ", not in [1, 1024]");
+    base.block[d] = static_cast<uint32_t>(*block);
+    env[(llvm::Twine("block.") + dims[d]).str()] = static_cast<double>(*block);
+  }
+  for (unsigned d = 0; d < 3; ++d) {
+    auto grid = eval.integer(geometry.grid[d], env,
+                             "grid." + llvm::Twine(dims[d]) + " of " + label);
+    if (!grid)
+      return grid.takeError();
+    if (*grid < 1 || *grid > INT32_MAX)
+      return eval.fail("grid." + llvm::Twine(dims[d]) + " of " + label,
+                       geometry.grid[d],
+                       "is " + std::to_string(*grid) + ", out of range");
+    base.grid[d] = static_cast<uint32_t>(*grid);
+  }
+  auto shared =
+      eval.integer(geometry.sharedBytes, env, "shared_bytes of " + label);
+  if (!shared)
+    return shared.takeError();
+  if (*shared < 0 || *shared > INT32_MAX)
+    return eval.fail("shared_bytes of " + label, geometry.sharedBytes,
+                     "is out of range");
+  base.sharedBytes = static_cast<uint32_t>(*shared);
+  return base;
+}
+
+/// A candidate task may change only the geometry of the task's launches.
+static llvm::Error checkCandidateTask(const Task &task, const Task &candidate) {
+  auto fail = [&](const llvm::Twine &why) {
+    return makeError(ExitCode::InputError,
+                     "candidate task for kernel '{0}': {1}; it may change "
+                     "only grid, block and shared_bytes of the task's launches",
+                     task.kernel, why.str());
+  };
+  if (candidate.launches.size() != task.launches.size())
+    return fail("it has " + llvm::Twine(candidate.launches.size()) +
+                " launches, the task " + llvm::Twine(task.launches.size()));
+  for (size_t l = 0; l < task.launches.size(); ++l) {
+    const LaunchSpec &mine = task.launches[l];
+    const LaunchSpec &theirs = candidate.launches[l];
+    std::string label = "launch " + std::to_string(l);
+    if (theirs.kernel != mine.kernel)
+      return fail(label + " runs kernel '" + theirs.kernel +
+                  "', the task's runs '" + mine.kernel + "'");
+    if (theirs.args != mine.args)
+      return fail(label + " ('" + mine.kernel + "') has other arguments (" +
+                  llvm::join(theirs.args, ", ") + " instead of " +
+                  llvm::join(mine.args, ", ") + ")");
+    if (theirs.repeat != mine.repeat || theirs.loopVar != mine.loopVar)
+      return fail(label + " ('" + mine.kernel +
+                  "') has another repeat or loop_var");
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<protocol::EvaluateRequest> cupilot::buildEvaluateRequest(
     const Task &task, size_t shape, llvm::StringRef referenceSource,
     llvm::StringRef candidateSource, const EvaluateOptions &options) {
@@ -210,47 +284,33 @@ llvm::Expected<protocol::EvaluateRequest> cupilot::buildEvaluateRequest(
     request.buffers.push_back(std::move(buffer));
   }
 
-  static const char *const dims[3] = {"x", "y", "z"};
+  const Task *candidateTask =
+      options.candidateTask ? &*options.candidateTask : nullptr;
+  if (candidateTask)
+    if (llvm::Error err = checkCandidateTask(task, *candidateTask))
+      return std::move(err);
+
   for (size_t l = 0; l < task.launches.size(); ++l) {
     const LaunchSpec &launch = task.launches[l];
     std::string label =
         "launch " + std::to_string(l) + " ('" + launch.kernel + "')";
-    protocol::LaunchSpec base;
-    base.kernel = launch.kernel;
     ExprEnvironment env = sizes;
-    for (unsigned d = 0; d < 3; ++d) {
-      auto block =
-          eval.integer(launch.geometry.block[d], sizes,
-                       "block." + llvm::Twine(dims[d]) + " of " + label);
-      if (!block)
-        return block.takeError();
-      if (*block < 1 || *block > 1024)
-        return eval.fail("block." + llvm::Twine(dims[d]) + " of " + label,
-                         launch.geometry.block[d],
-                         "is " + std::to_string(*block) + ", not in [1, 1024]");
-      base.block[d] = static_cast<uint32_t>(*block);
-      env[(llvm::Twine("block.") + dims[d]).str()] =
-          static_cast<double>(*block);
+    auto base = evaluateGeometry(eval, launch.kernel, launch.geometry, label,
+                                 sizes, env);
+    if (!base)
+      return base.takeError();
+    // The candidate's geometry, evaluated the same way for the same sizes;
+    // everything else of the launch is the task's.
+    std::optional<protocol::LaunchSpec> candidateBase;
+    ExprEnvironment candidateEnv = sizes;
+    if (candidateTask) {
+      auto geometry = evaluateGeometry(
+          eval, launch.kernel, candidateTask->launches[l].geometry,
+          "candidate " + label, sizes, candidateEnv);
+      if (!geometry)
+        return geometry.takeError();
+      candidateBase = std::move(*geometry);
     }
-    for (unsigned d = 0; d < 3; ++d) {
-      auto grid = eval.integer(launch.geometry.grid[d], env,
-                               "grid." + llvm::Twine(dims[d]) + " of " + label);
-      if (!grid)
-        return grid.takeError();
-      if (*grid < 1 || *grid > INT32_MAX)
-        return eval.fail("grid." + llvm::Twine(dims[d]) + " of " + label,
-                         launch.geometry.grid[d],
-                         "is " + std::to_string(*grid) + ", out of range");
-      base.grid[d] = static_cast<uint32_t>(*grid);
-    }
-    auto shared = eval.integer(launch.geometry.sharedBytes, env,
-                               "shared_bytes of " + label);
-    if (!shared)
-      return shared.takeError();
-    if (*shared < 0 || *shared > INT32_MAX)
-      return eval.fail("shared_bytes of " + label, launch.geometry.sharedBytes,
-                       "is out of range");
-    base.sharedBytes = static_cast<uint32_t>(*shared);
     auto repeat = eval.integer(launch.repeat, sizes, "repeat of " + label);
     if (!repeat)
       return repeat.takeError();
@@ -262,9 +322,11 @@ llvm::Expected<protocol::EvaluateRequest> cupilot::buildEvaluateRequest(
                            " launches; a task may have 1 to " +
                            std::to_string(protocol::MaxLaunches));
     for (int64_t it = 0; it < *repeat; ++it) {
-      protocol::LaunchSpec concrete = base;
-      if (!launch.loopVar.empty())
+      protocol::LaunchSpec concrete = *base;
+      if (!launch.loopVar.empty()) {
         env[launch.loopVar] = static_cast<double>(it);
+        candidateEnv[launch.loopVar] = static_cast<double>(it);
+      }
       for (size_t a = 0; a < launch.args.size(); ++a) {
         const std::string &text = launch.args[a];
         protocol::LaunchArg arg;
@@ -273,16 +335,37 @@ llvm::Expected<protocol::EvaluateRequest> cupilot::buildEvaluateRequest(
             })) {
           arg.name = text;
         } else {
-          auto value = eval.integer(
-              text, env,
+          std::string what =
               "argument " + std::to_string(a) + " of " + label +
-                  " (an expression is passed as an integer; declare a scalar "
-                  "argument for other types)");
+              " (an expression is passed as an integer; declare a scalar "
+              "argument for other types)";
+          auto value = eval.integer(text, env, what);
           if (!value)
             return value.takeError();
           arg.literal = *value;
+          // Both programs get the same arguments: one that depends on the
+          // block shape cannot follow a candidate's other geometry.
+          if (candidateBase) {
+            auto candidateValue = eval.integer(text, candidateEnv, what);
+            if (!candidateValue)
+              return candidateValue.takeError();
+            if (*candidateValue != *value)
+              return eval.fail(
+                  "argument " + std::to_string(a) + " of " + label, text,
+                  "is " + std::to_string(*value) +
+                      " with the task's geometry but " +
+                      std::to_string(*candidateValue) +
+                      " with the candidate's; reference and candidate get "
+                      "the same arguments, so an argument may not depend on "
+                      "the block shape");
+          }
         }
         concrete.args.push_back(std::move(arg));
+      }
+      if (candidateBase) {
+        protocol::LaunchSpec candidateLaunch = *candidateBase;
+        candidateLaunch.args = concrete.args;
+        request.candidateLaunches.push_back(std::move(candidateLaunch));
       }
       request.launches.push_back(std::move(concrete));
     }

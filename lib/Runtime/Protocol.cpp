@@ -669,6 +669,25 @@ void addProgram(Message &message, const char *role,
     message.add("option").set("role", role).set("value", option);
 }
 
+std::string formatLaunchArg(const LaunchArg &arg) {
+  return arg.name.empty() ? std::to_string(arg.literal) : arg.name;
+}
+
+void addLaunch(Message &message, const char *key, const LaunchSpec &launch) {
+  std::string args;
+  for (size_t i = 0; i < launch.args.size(); ++i) {
+    if (i)
+      args += ',';
+    args += formatLaunchArg(launch.args[i]);
+  }
+  message.add(key)
+      .set("kernel", launch.kernel)
+      .set("grid", joinNumbers(launch.grid))
+      .set("block", joinNumbers(launch.block))
+      .set("shared", u64(launch.sharedBytes))
+      .set("args", args);
+}
+
 bool checkScalarValue(const ScalarSpec &scalar, std::string &why) {
   if (isFloating(scalar.type)) {
     double value;
@@ -757,22 +776,10 @@ Message protocol::toMessage(const EvaluateRequest &request) {
         .set("name", scalar.name)
         .set("type", toString(scalar.type))
         .set("value", scalar.value);
-  for (const LaunchSpec &launch : request.launches) {
-    std::string args;
-    for (size_t i = 0; i < launch.args.size(); ++i) {
-      if (i)
-        args += ',';
-      args += launch.args[i].name.empty()
-                  ? std::to_string(launch.args[i].literal)
-                  : launch.args[i].name;
-    }
-    message.add("launch")
-        .set("kernel", launch.kernel)
-        .set("grid", joinNumbers(launch.grid))
-        .set("block", joinNumbers(launch.block))
-        .set("shared", u64(launch.sharedBytes))
-        .set("args", args);
-  }
+  for (const LaunchSpec &launch : request.launches)
+    addLaunch(message, "launch", launch);
+  for (const LaunchSpec &launch : request.candidateLaunches)
+    addLaunch(message, "candidate-launch", launch);
   message.add("seeds").set("values", joinNumbers(request.seeds));
   const TimingSpec &timing = request.timing;
   message.add("timing")
@@ -784,6 +791,55 @@ Message protocol::toMessage(const EvaluateRequest &request) {
       .set("min-time-ms", formatDouble(timing.minTimeMs))
       .set("max-time-ms", formatDouble(timing.maxTimeMs));
   return message;
+}
+
+const std::vector<LaunchSpec> &
+protocol::getCandidateLaunches(const EvaluateRequest &request) {
+  return request.candidateLaunches.empty() ? request.launches
+                                           : request.candidateLaunches;
+}
+
+bool protocol::validateCandidateLaunches(const EvaluateRequest &request,
+                                         std::string &error) {
+  const std::vector<LaunchSpec> &ref = request.launches;
+  const std::vector<LaunchSpec> &cand = request.candidateLaunches;
+  if (cand.empty())
+    return true;
+  if (cand.size() != ref.size()) {
+    error = "the candidate has " + std::to_string(cand.size()) +
+            " launches ('candidate-launch') but the reference has " +
+            std::to_string(ref.size()) +
+            " ('launch'); only grid, block and shared may differ";
+    return false;
+  }
+  for (size_t i = 0; i < ref.size(); ++i) {
+    std::string where = "candidate launch " + std::to_string(i);
+    if (cand[i].kernel != ref[i].kernel) {
+      error = where + " runs kernel '" + cand[i].kernel +
+              "' but the reference's launch " + std::to_string(i) + " runs '" +
+              ref[i].kernel + "'; only grid, block and shared may differ";
+      return false;
+    }
+    bool same = cand[i].args.size() == ref[i].args.size();
+    for (size_t a = 0; same && a < ref[i].args.size(); ++a)
+      same = cand[i].args[a].name == ref[i].args[a].name &&
+             (!ref[i].args[a].name.empty() ||
+              cand[i].args[a].literal == ref[i].args[a].literal);
+    if (!same) {
+      auto join = [](const std::vector<LaunchArg> &args) {
+        std::string out;
+        for (size_t a = 0; a < args.size(); ++a)
+          out += (a ? "," : "") + formatLaunchArg(args[a]);
+        return out;
+      };
+      error = where + " ('" + cand[i].kernel +
+              "') passes args=" + join(cand[i].args) +
+              " but the reference's passes args=" + join(ref[i].args) +
+              "; only grid, block and shared may differ";
+      return false;
+    }
+  }
+  return true;
 }
 
 Message protocol::toMessage(const CalibrateRequest &request) {
@@ -933,10 +989,13 @@ bool protocol::fromMessage(const Message &message, EvaluateRequest &out,
       request.scalars.push_back(std::move(scalar));
       return 1;
     }
-    if (key == "launch") {
-      if (request.launches.size() >= MaxLaunches)
-        return reader.fail("more than " + std::to_string(MaxLaunches) +
-                           " launches");
+    if (key == "launch" || key == "candidate-launch") {
+      std::vector<LaunchSpec> &list =
+          key == "launch" ? request.launches : request.candidateLaunches;
+      if (list.size() >= MaxLaunches)
+        return reader.fail(
+            "more than " + std::to_string(MaxLaunches) +
+            (key == "launch" ? " launches" : " candidate launches"));
       LaunchSpec launch;
       std::string args;
       if (!reader.nonEmpty("kernel", launch.kernel) ||
@@ -964,7 +1023,7 @@ bool protocol::fromMessage(const Message &message, EvaluateRequest &out,
         }
         launch.args.push_back(std::move(arg));
       }
-      request.launches.push_back(std::move(launch));
+      list.push_back(std::move(launch));
       return 1;
     }
     if (key == "seeds") {
@@ -1006,6 +1065,8 @@ bool protocol::fromMessage(const Message &message, EvaluateRequest &out,
     error = "evaluate request has no 'launch' field";
     return false;
   }
+  if (!validateCandidateLaunches(request, error))
+    return false;
   if (!haveSeeds) {
     error = "evaluate request has no 'seeds' field";
     return false;

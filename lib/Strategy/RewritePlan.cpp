@@ -105,9 +105,12 @@ const StepSchema Schemas[] = {
      {},
      "turn a guarded one-element kernel into a "
      "grid-stride loop"},
-    {"coarsen", true, CoarsenParams, "each thread handles `factor` elements"},
+    {"coarsen", true, CoarsenParams,
+     "each thread handles `factor` elements, a block apart; the grid "
+     "shrinks by `factor`"},
     {"vectorize", true, VectorizeParams,
-     "float2/float4 loads and stores with a scalar tail"},
+     "float2/float4 (half2, ...) loads and stores with an alignment and size "
+     "guard and a scalar path; the grid shrinks by `width`"},
 };
 
 } // namespace

@@ -23,9 +23,9 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cfloat>
@@ -34,6 +34,8 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <optional>
+#include <sstream>
 
 using namespace cupilot;
 
@@ -836,6 +838,8 @@ private:
                                     describeNode(keyNode) +
                                     "; keys must be plain names");
       std::string key = keyNode.Scalar();
+      if (llvm::Error err = charge(keyNode, key.size()))
+        return std::move(err);
       if (!allowed.empty() && !llvm::is_contained(allowed, key)) {
         std::string hint;
         unsigned best = 3;
@@ -887,7 +891,23 @@ private:
     if (!entry.value.IsScalar())
       return errorAt(entry.value, what + " must be " + expected + ", not " +
                                       describeNode(entry.value));
+    if (llvm::Error err = charge(entry.value, entry.value.Scalar().size()))
+      return std::move(err);
     return entry.value.Scalar();
+  }
+
+  /// Counts the text read. An alias repeats its node without repeating its
+  /// text, so a small file could otherwise stand for gigabytes of
+  /// expressions ("billion laughs"); without aliases a task never reads
+  /// more than its own size.
+  llvm::Error charge(const YAML::Node &node, size_t bytes) {
+    textRead += bytes + 1;
+    if (textRead <= MaxTaskFileSize)
+      return llvm::Error::success();
+    return errorAt(node, "through aliases, the task reads more than " +
+                             llvm::Twine(MaxTaskFileSize) +
+                             " bytes of text, more than a task file may "
+                             "hold; repeat large values less often");
   }
 
   llvm::Expected<std::string> readNonEmpty(const Entry &entry,
@@ -956,6 +976,8 @@ private:
 
   llvm::StringRef fileName;
   SourceMap &sources;
+  /// Bytes of scalar text read so far (see charge).
+  size_t textRead = 0;
 };
 } // namespace
 
@@ -1634,6 +1656,87 @@ static void emitTask(YAML::Emitter &out, const Task &task) {
 }
 
 //===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Records where a document and its root node start.
+class DocumentScanner : public YAML::EventHandler {
+public:
+  void OnDocumentStart(const YAML::Mark &mark) override {
+    start = mark;
+    root = mark;
+    sawRoot = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark &mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark &mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                const std::string &) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark &mark, const std::string &,
+                       YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+  YAML::Mark start;
+  YAML::Mark root;
+
+private:
+  void node(const YAML::Mark &mark) {
+    if (!sawRoot)
+      root = mark;
+    sawRoot = true;
+  }
+  bool sawRoot = false;
+};
+
+/// The documents of a YAML stream.
+struct StreamShape {
+  size_t documents = 0;
+  /// Where the root of the second document starts.
+  YAML::Mark secondRoot;
+  /// Where the parser stopped advancing, if it did.
+  std::optional<YAML::Mark> stuckAt;
+};
+
+/// Walks the first documents of `text` without building them (may throw).
+///
+/// yaml-cpp 0.7 (Debian 12) loops forever in YAML::LoadAll, allocating, on
+/// a ',' outside a flow collection (jbeder/yaml-cpp#1040, fixed upstream in
+/// #1319): the parser reports an empty document without consuming the token,
+/// again and again. A document that starts where the previous one did is
+/// such a non-document, and the walk stops there; it also stops after three
+/// documents, which is enough to tell one document from several.
+StreamShape scanDocuments(const std::string &text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentScanner scanner;
+  StreamShape shape;
+  int lastStart = -1;
+  while (shape.documents < 3 && parser.HandleNextDocument(scanner)) {
+    if (scanner.start.pos <= lastStart) {
+      // The previous "document" was this same token, not a document.
+      shape.stuckAt = scanner.start;
+      --shape.documents;
+      break;
+    }
+    lastStart = scanner.start.pos;
+    if (++shape.documents == 2)
+      shape.secondRoot = scanner.root;
+  }
+  return shape;
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
 // Public API
 //===----------------------------------------------------------------------===//
 
@@ -1645,10 +1748,14 @@ llvm::Expected<Task> cupilot::parseTask(llvm::StringRef yamlText,
                      "limited to {2} bytes",
                      fileName, yamlText.size(), MaxTaskFileSize);
 
-  std::vector<YAML::Node> documents;
+  std::string text = yamlText.str();
+  StreamShape shape;
+  YAML::Node root;
   std::string loadError;
   try {
-    documents = YAML::LoadAll(yamlText.str());
+    shape = scanDocuments(text);
+    if (shape.documents == 1 && !shape.stuckAt)
+      root = YAML::Load(text); // Builds the first document only.
   } catch (const YAML::DeepRecursion &e) {
     loadError = llvm::formatv("{0}:{1}:{2}: error: the YAML nests too "
                               "deeply; a task nests at most 4 levels",
@@ -1671,22 +1778,32 @@ llvm::Expected<Task> cupilot::parseTask(llvm::StringRef yamlText,
   if (!loadError.empty())
     return llvm::make_error<CupilotError>(ExitCode::InputError, loadError);
 
-  if (documents.empty())
-    return makeError(ExitCode::InputError,
-                     "{0}: error: the task file is empty; a task needs at "
-                     "least 'kernel', 'arguments' and 'launch'",
-                     fileName);
-  if (documents.size() > 1) {
-    YAML::Mark mark = documents[1].Mark();
+  if (shape.documents > 1) {
+    YAML::Mark mark = shape.secondRoot;
     return makeError(ExitCode::InputError,
                      "{0}:{1}:{2}: error: a task file holds one YAML "
                      "document; remove the second one (and its '---')",
                      fileName, mark.line + 1, mark.column + 1);
   }
+  if (shape.stuckAt) {
+    YAML::Mark mark = *shape.stuckAt;
+    std::string what = "a token";
+    if (mark.pos >= 0 && size_t(mark.pos) < text.size() &&
+        llvm::isPrint(text[mark.pos]))
+      what = "'" + std::string(1, text[mark.pos]) + "'";
+    return makeError(ExitCode::InputError,
+                     "{0}:{1}:{2}: error: invalid YAML: unexpected {3}",
+                     fileName, mark.line + 1, mark.column + 1, what);
+  }
+  if (shape.documents == 0)
+    return makeError(ExitCode::InputError,
+                     "{0}: error: the task file is empty; a task needs at "
+                     "least 'kernel', 'arguments' and 'launch'",
+                     fileName);
 
   SourceMap sources;
   TaskReader reader(fileName, sources);
-  auto task = reader.read(documents.front());
+  auto task = reader.read(root);
   if (!task)
     return task.takeError();
   Diagnoser diag(fileName, &sources, task->kernel);
@@ -1707,11 +1824,42 @@ llvm::Expected<Task> cupilot::readTaskFile(llvm::StringRef path) {
                        "limited to {2} bytes",
                        path, size, MaxTaskFileSize);
   }
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
-  if (!buffer)
-    return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}", path,
-                     buffer.getError().message());
-  return parseTask((*buffer)->getBuffer(), path == "-" ? "<stdin>" : path);
+  // A pipe (`-`) or a device has no size to check beforehand: read at most
+  // one byte more than the limit, never until an end that may not come.
+  llvm::sys::fs::file_t file = llvm::sys::fs::getStdinHandle();
+  if (path != "-") {
+    auto opened = llvm::sys::fs::openNativeFileForRead(path);
+    if (!opened)
+      return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}",
+                       path, llvm::toString(opened.takeError()));
+    file = *opened;
+  }
+  std::string text(MaxTaskFileSize + 1, '\0');
+  size_t size = 0;
+  std::string readFailure;
+  while (size < text.size()) {
+    auto read = llvm::sys::fs::readNativeFile(
+        file, llvm::MutableArrayRef<char>(text).drop_front(size));
+    if (!read) {
+      readFailure = llvm::toString(read.takeError());
+      break;
+    }
+    if (*read == 0)
+      break;
+    size += *read;
+  }
+  if (path != "-")
+    llvm::sys::fs::closeFile(file);
+  if (!readFailure.empty())
+    return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}",
+                     path, readFailure);
+  if (size > MaxTaskFileSize)
+    return makeError(ExitCode::InputError,
+                     "{0}: error: the task is more than {1} bytes; task files "
+                     "are limited to {1} bytes",
+                     path, MaxTaskFileSize);
+  text.resize(size);
+  return parseTask(text, path == "-" ? "<stdin>" : path);
 }
 
 std::string cupilot::writeTask(const Task &task) {

@@ -15,10 +15,12 @@
 #include "cupilot/Rewrite/PlanApplier.h"
 #include "cupilot/Strategy/PlanIO.h"
 #include "cupilot/Support/Error.h"
+#include "cupilot/Tuner/Modes.h"
 
 #include "clang/Tooling/CompilationDatabase.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace cupilot;
@@ -45,7 +47,15 @@ static cl::opt<Format> format(
                clEnumValN(Format::JSON, "json",
                           "JSON, schema " + std::string(KernelIndexSchema))),
     cl::cat(category));
-enum class Emit { None, TaskTemplate, Source, Changes, Plan, Flags };
+enum class Emit {
+  None,
+  TaskTemplate,
+  Source,
+  Changes,
+  Plan,
+  Flags,
+  Strategies
+};
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to produce"), cl::init(Emit::None),
     cl::values(clEnumValN(Emit::TaskTemplate, "task-template",
@@ -56,13 +66,85 @@ static cl::opt<Emit> emit(
                           "the edits of --plan, one line each, tagged by step"),
                clEnumValN(Emit::Plan, "plan", "the normalized --plan as YAML"),
                clEnumValN(Emit::Flags, "flags",
-                          "the compile flags --plan records, one per line")),
+                          "the compile flags --plan records, one per line"),
+               clEnumValN(Emit::Strategies, "strategies",
+                          "the strategy library (and what applies to "
+                          "--kernel)")),
     cl::cat(category));
 static cl::opt<std::string> planFile("plan",
                                      cl::desc("Rewrite plan to apply "
                                               "(docs/PlanSchema.md)"),
                                      cl::value_desc("plan.yaml"),
                                      cl::cat(category));
+enum class Mode { None, Evaluate, Evolve, ApplyBest };
+static cl::opt<Mode> mode(
+    cl::desc("Tuning modes:"), cl::init(Mode::None),
+    cl::values(
+        clEnumValN(Mode::Evaluate, "evaluate",
+                   "verify and time the original (or --plan's variant) "
+                   "against the original on the GPU"),
+        clEnumValN(Mode::Evolve, "evolve",
+                   "evolve the kernel of every --task on the GPU"),
+        clEnumValN(Mode::ApplyBest, "apply-best",
+                   "rewrite every kernel with a best variant in --db (no "
+                   "GPU)")),
+    cl::cat(category));
+static cl::list<std::string> taskFiles("task",
+                                       cl::desc("Task file (docs/TaskSchema.md)"),
+                                       cl::value_desc("task.yaml"),
+                                       cl::cat(category));
+static cl::opt<std::string> genome("genome",
+                                   cl::desc("Genome to lower for --kernel "
+                                            "(with --emit=plan|source)"),
+                                   cl::value_desc("text"), cl::cat(category));
+static cl::opt<std::string>
+    dbPath("db", cl::desc("Tuning database (SQLite)"),
+           cl::value_desc("file"), cl::init(".cupilot/tuning.db"),
+           cl::cat(category));
+static cl::opt<std::string>
+    strategiesDir("strategies", cl::desc("Strategy library directory"),
+                  cl::value_desc("dir"), cl::cat(category));
+static cl::opt<std::string>
+    reportPrefix("report",
+                 cl::desc("--evolve writes PREFIX.json, PREFIX.html and "
+                          "PREFIX.<kernel>.plan.yaml"),
+                 cl::value_desc("prefix"), cl::init("cupilot-report"),
+                 cl::cat(category));
+static cl::opt<std::string>
+    renderReport("render-report",
+                 cl::desc("Render a report JSON as HTML (to -o)"),
+                 cl::value_desc("report.json"), cl::cat(category));
+static cl::opt<std::string> bestArch("best-arch",
+                                     cl::desc("--apply-best: only variants "
+                                              "measured on this sm_XX"),
+                                     cl::value_desc("arch"), cl::cat(category));
+static cl::opt<std::string> workerPath("worker",
+                                       cl::desc("cupilot-worker executable"),
+                                       cl::value_desc("path"),
+                                       cl::cat(category));
+static cl::opt<unsigned> seed("seed", cl::desc("Evolution seed"), cl::init(1),
+                              cl::cat(category));
+static cl::opt<unsigned> generations("generations",
+                                     cl::desc("Evolution: generations"),
+                                     cl::init(5), cl::cat(category));
+static cl::opt<unsigned> population("population",
+                                    cl::desc("Evolution: genomes per "
+                                             "generation"),
+                                    cl::init(8), cl::cat(category));
+static cl::opt<unsigned>
+    maxEvaluations("max-evaluations",
+                   cl::desc("Evolution: new evaluations per kernel"),
+                   cl::init(48), cl::cat(category));
+static cl::opt<unsigned> timeBudget("time-budget",
+                                    cl::desc("Evolution: seconds per kernel"),
+                                    cl::init(1200), cl::cat(category));
+static cl::opt<unsigned> patience("patience",
+                                  cl::desc("Evolution: generations without "
+                                           "improvement before stopping"),
+                                  cl::init(2), cl::cat(category));
+static cl::opt<unsigned> evalTimeout("eval-timeout",
+                                     cl::desc("Seconds per worker request"),
+                                     cl::init(120), cl::cat(category));
 static cl::opt<std::string> kernelName("kernel", cl::desc("Kernel to act on"),
                                        cl::value_desc("name"),
                                        cl::cat(category));
@@ -121,7 +203,54 @@ static llvm::Error runPlan(const FrontendOptions &options) {
   });
 }
 
+static ModeOptions makeModeOptions(const FrontendOptions &frontend) {
+  ModeOptions m;
+  m.inputFile = inputFile;
+  m.outputFile = outputFile;
+  m.frontend = frontend;
+  m.taskFiles.assign(taskFiles.begin(), taskFiles.end());
+  m.planFile = planFile;
+  m.genome = genome;
+  m.kernel = kernelName;
+  m.strategiesDir =
+      strategiesDir.empty() ? getDefaultStrategiesDir() : strategiesDir;
+  m.dbPath = dbPath;
+  m.reportPrefix = reportPrefix;
+  m.bestArch = bestArch;
+  m.json = format == Format::JSON;
+  m.worker.executable = workerPath;
+  m.worker.cudaPath = frontend.cudaPath;
+  m.evolve.seed = seed;
+  m.evolve.generations = generations;
+  m.evolve.population = population;
+  m.evolve.maxEvaluations = maxEvaluations;
+  m.evolve.wallTime = std::chrono::seconds(timeBudget);
+  m.evolve.patience = patience;
+  m.evolve.frontend = frontend;
+  m.evolve.evaluate.timeout = std::chrono::seconds(evalTimeout);
+  m.evolve.evaluate.worker = m.worker;
+  m.evolve.terminal = llvm::sys::Process::StandardErrIsDisplayed();
+  return m;
+}
+
 static llvm::Error run(const FrontendOptions &options) {
+  ModeOptions m = makeModeOptions(options);
+  if (!renderReport.empty())
+    return runRenderReport(m, renderReport);
+  if (mode == Mode::Evaluate)
+    return runEvaluate(m);
+  if (mode == Mode::Evolve) {
+    // -o is the optimized source; without it nothing is written there.
+    if (outputFile == "-")
+      m.outputFile = "";
+    return runEvolve(m);
+  }
+  if (mode == Mode::ApplyBest)
+    return runApplyBest(m);
+  if (emit == Emit::Strategies)
+    return runListStrategies(m);
+  if (!genome.empty())
+    return runGenome(m, emit == Emit::Source);
   if (!planFile.empty())
     return runPlan(options);
   auto index = indexCudaFile(inputFile, options);
@@ -168,11 +297,29 @@ int main(int argc, char **argv) {
     return reportAndGetExitCode("cupilot-opt",
                                 makeError(ExitCode::Usage, "{0}", msg));
   };
-  if (inputFile.empty() && !(emit == Emit::Plan && !planFile.empty()))
+  bool noInputNeeded = (emit == Emit::Plan && !planFile.empty()) ||
+                       !renderReport.empty() ||
+                       (emit == Emit::Strategies && kernelName.empty());
+  if (inputFile.empty() && !noInputNeeded)
     return usage("no input file (see --help)");
+  bool tuning = mode != Mode::None || !renderReport.empty() ||
+                emit == Emit::Strategies || !genome.empty();
+  if (tuning) {
+    if (listKernels)
+      return usage("--list-kernels does not combine with tuning modes");
+    if (mode != Mode::None && !renderReport.empty())
+      return usage("--render-report does not combine with other modes");
+    if (!genome.empty() &&
+        (kernelName.empty() || (emit != Emit::Plan && emit != Emit::Source)))
+      return usage("--genome needs --kernel NAME and --emit=plan|source");
+    if ((mode == Mode::Evolve || mode == Mode::Evaluate) && taskFiles.empty())
+      return usage("--evolve and --evaluate need --task TASK.yaml");
+  }
   bool planEmit = emit == Emit::Source || emit == Emit::Changes ||
                   emit == Emit::Plan || emit == Emit::Flags;
-  if (!planFile.empty()) {
+  if (tuning) {
+    // Checked above.
+  } else if (!planFile.empty()) {
     if (listKernels || emit == Emit::TaskTemplate)
       return usage("--plan goes with --emit=source|changes|plan|flags only");
   } else if (planEmit) {

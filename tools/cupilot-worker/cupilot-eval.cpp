@@ -31,6 +31,11 @@ static cl::list<std::string> candidates(cl::Positional,
 static cl::opt<std::string> taskFile("task", cl::desc("Task file"),
                                      cl::Required, cl::value_desc("file"),
                                      cl::cat(category));
+static cl::opt<std::string> candidateTaskFile(
+    "candidate-task",
+    cl::desc("Task whose launch geometry (grid, block, shared_bytes) the "
+             "candidates use"),
+    cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string>
     referenceFile("reference", cl::desc("Reference .cu (the original kernel)"),
                   cl::Required, cl::value_desc("file"), cl::cat(category));
@@ -89,6 +94,12 @@ static llvm::Expected<int> run() {
   if (!reference)
     return reference.takeError();
   EvaluateOptions options;
+  if (!candidateTaskFile.empty()) {
+    auto candidateTask = readTaskFile(candidateTaskFile);
+    if (!candidateTask)
+      return candidateTask.takeError();
+    options.candidateTask = std::move(*candidateTask);
+  }
   options.worker.executable = workerPath;
   options.worker.cudaPath = cudaPath;
   options.worker.cacheDir = cacheDir;

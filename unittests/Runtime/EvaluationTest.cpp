@@ -169,6 +169,182 @@ verify_shapes:
               HasSubstr("count of 'x' ('n') in verify_shapes[0]: is 0"));
 }
 
+const char *const AxpyYaml = R"yaml(kernel: axpy
+sizes:
+  n: 1048576
+arguments:
+  - {name: n, kind: scalar, dtype: i32, value: n}
+  - {name: x, dtype: f32, count: n, role: in}
+  - {name: out, dtype: f32, count: n, role: out}
+launch:
+  grid: "ceil_div(n, block.x)"
+  block: 256
+verify_shapes:
+  - {n: 777}
+)yaml";
+
+TEST(EvaluationTest, GivesTheCandidateItsOwnGeometry) {
+  Task task = parseOrFail(AxpyYaml);
+  // What set-block-size makes of the task: the same launch, block 128.
+  Task candidate = task;
+  candidate.launches[0].geometry.block = {"128", "1", "1"};
+  EvaluateOptions options;
+  options.candidateTask = candidate;
+  auto request = buildEvaluateRequest(task, 0, "r", "c", options);
+  ASSERT_TRUE(static_cast<bool>(request))
+      << llvm::toString(request.takeError());
+  ASSERT_EQ(request->launches.size(), 1u);
+  ASSERT_EQ(request->candidateLaunches.size(), 1u);
+  const protocol::LaunchSpec &ref = request->launches[0];
+  const protocol::LaunchSpec &cand = request->candidateLaunches[0];
+  EXPECT_EQ(ref.block, (std::array<uint32_t, 3>{256, 1, 1}));
+  EXPECT_EQ(ref.grid, (std::array<uint32_t, 3>{4096, 1, 1}));
+  EXPECT_EQ(cand.block, (std::array<uint32_t, 3>{128, 1, 1}));
+  EXPECT_EQ(cand.grid[0], 2 * ref.grid[0]);
+  EXPECT_EQ(cand.grid, (std::array<uint32_t, 3>{8192, 1, 1}));
+  EXPECT_EQ(cand.kernel, "axpy");
+  ASSERT_EQ(cand.args.size(), 3u);
+  EXPECT_EQ(cand.args[0].name, "n");
+  EXPECT_EQ(cand.args[2].name, "out");
+  // The buffers are the task's, whatever the candidate task says.
+  EXPECT_EQ(request->buffers[0].count, 1048576u);
+
+  // Verify shapes evaluate the candidate's expressions for their sizes.
+  request = buildEvaluateRequest(task, 1, "r", "c", options);
+  ASSERT_TRUE(static_cast<bool>(request))
+      << llvm::toString(request.takeError());
+  EXPECT_EQ(request->launches[0].grid[0], 4u);          // ceil(777 / 256)
+  EXPECT_EQ(request->candidateLaunches[0].grid[0], 7u); // ceil(777 / 128)
+
+  // The request passes the protocol's checks and keeps both geometries.
+  protocol::EvaluateRequest back;
+  std::string error;
+  ASSERT_TRUE(protocol::fromMessage(protocol::toMessage(*request), back, error))
+      << error;
+  EXPECT_EQ(back.candidateLaunches[0].block[0], 128u);
+  EXPECT_EQ(back.launches[0].block[0], 256u);
+
+  // Without a candidate task the candidate runs the task's launches.
+  request = buildEvaluateRequest(task, 0, "r", "c", EvaluateOptions());
+  ASSERT_TRUE(static_cast<bool>(request));
+  EXPECT_TRUE(request->candidateLaunches.empty());
+}
+
+TEST(EvaluationTest, GivesACoarsenedCandidateFewerBlocks) {
+  Task task = parseOrFail(AxpyYaml);
+  // What coarsen (4 elements per thread) makes of the task.
+  Task candidate = task;
+  candidate.launches[0].geometry.grid[0] = "ceil_div(n, block.x * 4)";
+  candidate.launches[0].geometry.sharedBytes = "block.x * 8";
+  EvaluateOptions options;
+  options.candidateTask = candidate;
+  auto request = buildEvaluateRequest(task, 0, "r", "c", options);
+  ASSERT_TRUE(static_cast<bool>(request))
+      << llvm::toString(request.takeError());
+  EXPECT_EQ(request->launches[0].grid[0], 4096u);
+  EXPECT_EQ(request->launches[0].sharedBytes, 0u);
+  EXPECT_EQ(request->candidateLaunches[0].grid[0], 1024u);
+  EXPECT_EQ(request->candidateLaunches[0].block[0], 256u);
+  EXPECT_EQ(request->candidateLaunches[0].sharedBytes, 2048u);
+}
+
+TEST(EvaluationTest, UnrollsRepeatedCandidateLaunches) {
+  Task task = parseOrFail(R"yaml(sizes:
+  n: 64
+arguments:
+  - {name: a, dtype: f64, count: n, role: inout}
+launches:
+  - kernel: init
+    grid: [1]
+    block: [64]
+    args: [a, n]
+  - kernel: step
+    grid: ["ceil_div(n, block.x)"]
+    block: [32]
+    args: [a, n, it * 10]
+    repeat: 3
+    loop_var: it
+)yaml");
+  Task candidate = task;
+  candidate.launches[1].geometry.block[0] = "16";
+  EvaluateOptions options;
+  options.candidateTask = candidate;
+  auto request = buildEvaluateRequest(task, 0, "r", "c", options);
+  ASSERT_TRUE(static_cast<bool>(request))
+      << llvm::toString(request.takeError());
+  ASSERT_EQ(request->launches.size(), 4u);
+  ASSERT_EQ(request->candidateLaunches.size(), 4u);
+  EXPECT_EQ(request->candidateLaunches[0].block[0], 64u);
+  for (int it = 0; it < 3; ++it) {
+    const protocol::LaunchSpec &ref = request->launches[1 + it];
+    const protocol::LaunchSpec &cand = request->candidateLaunches[1 + it];
+    EXPECT_EQ(ref.grid[0], 2u);
+    EXPECT_EQ(cand.grid[0], 4u);
+    EXPECT_EQ(cand.block[0], 16u);
+    ASSERT_EQ(cand.args.size(), 3u);
+    EXPECT_EQ(cand.args[2].literal, it * 10);
+  }
+}
+
+TEST(EvaluationTest, RejectsCandidateTasksThatChangeMoreThanGeometry) {
+  Task task = parseOrFail(AxpyYaml);
+  auto errorOf = [&](const Task &candidate) {
+    EvaluateOptions options;
+    options.candidateTask = candidate;
+    auto request = buildEvaluateRequest(task, 0, "r", "c", options);
+    EXPECT_FALSE(static_cast<bool>(request));
+    if (request)
+      return std::string();
+    std::string message;
+    llvm::handleAllErrors(request.takeError(), [&](const CupilotError &e) {
+      EXPECT_EQ(e.getExitCode(), ExitCode::InputError);
+      message = e.getMessage();
+    });
+    return message;
+  };
+  Task candidate = task;
+  candidate.launches[0].kernel = "axpy_vec4";
+  EXPECT_THAT(errorOf(candidate),
+              HasSubstr("candidate task for kernel 'axpy': launch 0 runs "
+                        "kernel 'axpy_vec4', the task's runs 'axpy'; it may "
+                        "change only grid, block and shared_bytes"));
+
+  candidate = task;
+  candidate.launches.push_back(candidate.launches[0]);
+  EXPECT_THAT(errorOf(candidate), HasSubstr("it has 2 launches, the task 1"));
+
+  candidate = task;
+  candidate.launches[0].args.pop_back();
+  EXPECT_THAT(errorOf(candidate),
+              HasSubstr("launch 0 ('axpy') has other arguments (n, x instead "
+                        "of n, x, out)"));
+
+  candidate = task;
+  candidate.launches[0].repeat = "2";
+  EXPECT_THAT(errorOf(candidate), HasSubstr("another repeat or loop_var"));
+
+  // The candidate's geometry is checked like the task's.
+  candidate = task;
+  candidate.launches[0].geometry.block[0] = "2048";
+  EXPECT_THAT(errorOf(candidate),
+              HasSubstr("block.x of candidate launch 0 ('axpy') ('2048'): is "
+                        "2048, not in [1, 1024]"));
+
+  // An argument that depends on the block shape cannot be shared.
+  Task byBlock = task;
+  byBlock.launches[0].args[0] = "block.x";
+  candidate = byBlock;
+  candidate.launches[0].geometry.block[0] = "128";
+  EvaluateOptions options;
+  options.candidateTask = candidate;
+  auto request = buildEvaluateRequest(byBlock, 0, "r", "c", options);
+  ASSERT_FALSE(static_cast<bool>(request));
+  EXPECT_THAT(llvm::toString(request.takeError()),
+              HasSubstr("argument 0 of launch 0 ('axpy') ('block.x'): is 256 "
+                        "with the task's geometry but 128 with the "
+                        "candidate's"));
+}
+
 TEST(EvaluationTest, PrintsAndSerialisesResults) {
   EvaluationResult result;
   result.verdict = Verdict::Failed;
@@ -269,6 +445,46 @@ TEST(EvaluationTest, MapsWorkerErrorsToVerdicts) {
     EXPECT_EQ(e.getExitCode(), ExitCode::NoDevice);
     EXPECT_EQ(e.getMessage(), "no GPU");
   });
+}
+
+TEST(EvaluationTest, SendsTheCandidateGeometryToTheWorker) {
+  Task task = parseOrFail(OneShapeYaml);
+  // Passes only if the request carries the candidate's launch with block
+  // 32 and grid 2, after the reference's with block 64 and grid 1.
+  WorkerOptions workerOptions;
+  workerOptions.executable = "/bin/sh";
+  workerOptions.extraArgs = {
+      "-c",
+      "printf 'begin hello 0\nworker version=fake protocol=1 pid=1\nend\n'; "
+      "v=failed; while read -r line; do case \"$line\" in "
+      "begin*) set -- $line; id=$3; v=failed; r=0;; "
+      "'launch kernel=k grid=1,1,1 block=64,1,1 '*) r=1;; "
+      "'candidate-launch kernel=k grid=2,1,1 block=32,1,1 shared=0 "
+      "args=x,y') [ $r = 1 ] && v=passed;; "
+      "end) printf 'begin reply %s\nstatus value=ok\nverdict value=%s "
+      "reason=%%\nend\n' \"$id\" $v;; esac; done"};
+  auto worker = Worker::start(workerOptions);
+  ASSERT_TRUE(static_cast<bool>(worker)) << llvm::toString(worker.takeError());
+  Task candidate = task;
+  candidate.launches[0].geometry.grid[0] = "2";
+  candidate.launches[0].geometry.block[0] = "32";
+  EvaluateOptions options;
+  options.time = false;
+  auto result = evaluateTask(**worker, task, "ref", "cand", options);
+  ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
+  EXPECT_EQ(result->verdict, Verdict::Failed);
+  options.candidateTask = candidate;
+  result = evaluateTask(**worker, task, "ref", "cand", options);
+  ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
+  EXPECT_EQ(result->verdict, Verdict::Passed);
+
+  // A candidate task that does not fit is an input error, before any request.
+  candidate.launches[0].kernel = "other";
+  options.candidateTask = candidate;
+  result = evaluateTask(**worker, task, "ref", "cand", options);
+  ASSERT_FALSE(static_cast<bool>(result));
+  EXPECT_THAT(llvm::toString(result.takeError()),
+              HasSubstr("launch 0 runs kernel 'other'"));
 }
 
 TEST(EvaluationTest, EnforcesThePrecisionPolicy) {

@@ -311,6 +311,114 @@ TEST(ProtocolTest, RejectsInvalidEvaluateRequests) {
               HasSubstr("min-reps <= max-reps"));
 }
 
+TEST(ProtocolTest, OmitsCandidateLaunchesWhenTheGeometryIsShared) {
+  EvaluateRequest sample = sampleEvaluate();
+  std::string text = encode(toMessage(sample));
+  // Old parents never send the field; its absence means "same launches".
+  EXPECT_EQ(text.find("candidate-launch"), std::string::npos);
+  EvaluateRequest r = roundTrip(sample);
+  EXPECT_TRUE(r.candidateLaunches.empty());
+  EXPECT_EQ(&getCandidateLaunches(r), &r.launches);
+  std::string error;
+  EXPECT_TRUE(validateCandidateLaunches(r, error)) << error;
+}
+
+/// The sample with a candidate that runs the same kernels with another
+/// geometry: half the block, twice the grid, no dynamic shared memory; and a
+/// second launch whose geometry is unchanged.
+EvaluateRequest sampleWithCandidateLaunches() {
+  EvaluateRequest r = sampleEvaluate();
+  LaunchSpec second;
+  second.kernel = "finish";
+  second.grid = {1, 1, 1};
+  second.block = {32, 1, 1};
+  second.args = {{"out", 0}};
+  r.launches.push_back(second);
+  LaunchSpec first = r.launches[0];
+  first.grid = {8, 2, 1};
+  first.block = {128, 1, 1};
+  first.sharedBytes = 0;
+  r.candidateLaunches = {first, second};
+  return r;
+}
+
+TEST(ProtocolTest, RoundTripsCandidateLaunches) {
+  EvaluateRequest sample = sampleWithCandidateLaunches();
+  std::string text = encode(toMessage(sample));
+  EXPECT_NE(text.find("candidate-launch kernel=k<float,%204> grid=8,2,1 "
+                      "block=128,1,1 shared=0 args=n,-5,y,7\n"),
+            std::string::npos)
+      << text;
+  EvaluateRequest r = roundTrip(sample);
+  ASSERT_EQ(r.launches.size(), 2u);
+  ASSERT_EQ(r.candidateLaunches.size(), 2u);
+  // The reference keeps its geometry...
+  EXPECT_EQ(r.launches[0].grid, (std::array<uint32_t, 3>{4, 2, 1}));
+  EXPECT_EQ(r.launches[0].block, (std::array<uint32_t, 3>{256, 1, 1}));
+  EXPECT_EQ(r.launches[0].sharedBytes, 1024u);
+  // ...the candidate has its own, with the same kernels and arguments.
+  const LaunchSpec &c = r.candidateLaunches[0];
+  EXPECT_EQ(c.kernel, "k<float, 4>");
+  EXPECT_EQ(c.grid, (std::array<uint32_t, 3>{8, 2, 1}));
+  EXPECT_EQ(c.block, (std::array<uint32_t, 3>{128, 1, 1}));
+  EXPECT_EQ(c.sharedBytes, 0u);
+  ASSERT_EQ(c.args.size(), 4u);
+  EXPECT_EQ(c.args[1].literal, -5);
+  EXPECT_EQ(c.args[2].name, "y");
+  EXPECT_EQ(r.candidateLaunches[1].kernel, "finish");
+  EXPECT_EQ(&getCandidateLaunches(r), &r.candidateLaunches);
+}
+
+TEST(ProtocolTest, RejectsCandidateLaunchesThatDoOtherWork) {
+  auto errorOf = [](const EvaluateRequest &r) {
+    std::string error;
+    EvaluateRequest back;
+    EXPECT_FALSE(fromMessage(toMessage(r), back, error));
+    std::string direct;
+    EXPECT_FALSE(validateCandidateLaunches(r, direct));
+    EXPECT_THAT(error, HasSubstr(direct));
+    return error;
+  };
+  EvaluateRequest r = sampleWithCandidateLaunches();
+  r.candidateLaunches[1].kernel = "other";
+  EXPECT_THAT(errorOf(r),
+              HasSubstr("candidate launch 1 runs kernel 'other' but the "
+                        "reference's launch 1 runs 'finish'; only grid, "
+                        "block and shared may differ"));
+
+  r = sampleWithCandidateLaunches();
+  r.candidateLaunches.pop_back();
+  EXPECT_THAT(errorOf(r), HasSubstr("the candidate has 1 launches "
+                                    "('candidate-launch') but the reference "
+                                    "has 2 ('launch')"));
+
+  r = sampleWithCandidateLaunches();
+  r.candidateLaunches[0].args[1].literal = 6;
+  EXPECT_THAT(errorOf(r), HasSubstr("candidate launch 0 ('k<float, 4>') "
+                                    "passes args=n,6,y,7 but the "
+                                    "reference's passes args=n,-5,y,7"));
+
+  r = sampleWithCandidateLaunches();
+  r.candidateLaunches[0].args[0].name = "alpha";
+  EXPECT_THAT(errorOf(r), HasSubstr("passes args=alpha,-5,y,7"));
+
+  r = sampleWithCandidateLaunches();
+  r.candidateLaunches[1].args.push_back({"y", 0});
+  EXPECT_THAT(errorOf(r), HasSubstr("passes args=out,y but the reference's "
+                                    "passes args=out"));
+
+  // Field-level checks apply to candidate launches as to launches.
+  std::string text = encode(toMessage(sampleWithCandidateLaunches()));
+  size_t at = text.find("candidate-launch kernel=finish grid=1,1,1");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at,
+               std::string("candidate-launch kernel=finish grid=1,1,1").size(),
+               "candidate-launch kernel=finish grid=1,0,1");
+  EXPECT_THAT(evaluateError(text),
+              HasSubstr("('candidate-launch'): attribute 'grid' is '1,0,1', "
+                        "expected three positive integers"));
+}
+
 TEST(ProtocolTest, RequiresTheEssentialFields) {
   EvaluateRequest r = sampleEvaluate();
   r.launches.clear();

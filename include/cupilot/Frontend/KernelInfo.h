@@ -222,6 +222,10 @@ struct KernelInfo {
   /// the command line name the kernel.
   std::string qualifiedName;
   std::string signature;
+  /// SHA-256 (hex) of the kernel's definition as written (for templates, of
+  /// the template's definition, plus the template arguments): identifies the
+  /// kernel in the tuning database across edits elsewhere in the file.
+  std::string fingerprint;
   SourceLoc loc;
   /// Name of the macro whose expansion produced the kernel, if any.
   std::string macro;

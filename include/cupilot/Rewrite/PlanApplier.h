@@ -46,9 +46,15 @@ struct RewriteEdit {
 /// A launch whose block (and possibly grid) a step changed.
 struct LaunchChange {
   unsigned step = 0;
+  /// The kind of the step (`set-block-size`, `coarsen`, ...).
+  std::string kind;
   std::string kernel;
   SourceLoc loc;
+  /// The new block shape; empty when the block did not change.
   std::vector<int64_t> block;
+  /// The grid's x extent is now the old one divided by this, rounded up
+  /// (steps that give each thread several elements); 1 when unchanged.
+  int64_t gridDivisor = 1;
 };
 
 struct RewriteResult {

@@ -74,6 +74,18 @@ struct EvaluateOptions {
   protocol::TimingSpec timing;
   /// Deadline of each request (one per shape).
   std::chrono::milliseconds timeout{120000};
+  /// The candidate's launch geometry, when a rewrite changed it (a new block
+  /// shape; fewer blocks because each thread handles several elements).
+  /// Only the grid, block and shared_bytes expressions of its launches are
+  /// used, evaluated per shape exactly like the task's (with the task's
+  /// sizes, verify-shape overrides and `block.x/y/z` of the candidate's own
+  /// block); sizes, arguments, tolerances, shapes, seeds and repeats come
+  /// from the task. It must have as many launches as the task, with the same
+  /// kernel, arguments, repeat and loop_var in each (else an InputError),
+  /// and a launch argument may not evaluate differently under the two
+  /// geometries. The reference always runs with the task's geometry.
+  /// Unset: the candidate runs with the task's geometry too.
+  std::optional<Task> candidateTask;
 };
 
 /// The outcome on one shape.
@@ -119,9 +131,12 @@ evaluateShapeSizes(const Task &task, size_t shape);
 
 /// The concrete request for one shape (0: the main shape, i > 0:
 /// verify_shapes[i - 1]). Expressions are evaluated here; `repeat` launches
-/// are unrolled with their loop variable. Fails with an InputError on a
-/// task that does not evaluate (run validateTask first for diagnostics with
-/// file positions).
+/// are unrolled with their loop variable. With `options.candidateTask`,
+/// `candidateLaunches` holds the candidate's launches (same kernels and
+/// arguments, the candidate task's geometry); otherwise it is empty. Fails
+/// with an InputError on a task that does not evaluate (run validateTask
+/// first for diagnostics with file positions) or a candidate task that
+/// changes more than the geometry.
 llvm::Expected<protocol::EvaluateRequest> buildEvaluateRequest(
     const Task &task, size_t shape, llvm::StringRef referenceSource,
     llvm::StringRef candidateSource, const EvaluateOptions &options);

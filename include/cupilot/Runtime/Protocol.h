@@ -234,11 +234,31 @@ struct EvaluateRequest {
   ProgramSpec candidate;
   std::vector<BufferSpec> buffers;
   std::vector<ScalarSpec> scalars;
+  /// The launch sequence of the reference, and of the candidate unless
+  /// `candidateLaunches` is given.
   std::vector<LaunchSpec> launches;
+  /// The candidate's launch sequence when its geometry differs from the
+  /// reference's (a rewrite changed the block shape, or gives each thread
+  /// several elements and launches fewer blocks); empty: `launches`. When
+  /// given it must have as many launches as `launches`, with the same kernel
+  /// and the same arguments at each position: only grid, block and
+  /// sharedBytes may differ (see validateCandidateLaunches).
+  std::vector<LaunchSpec> candidateLaunches;
   /// At least two seeds.
   std::vector<uint64_t> seeds;
   TimingSpec timing;
 };
+
+/// The launches the candidate runs: `candidateLaunches`, or `launches`
+/// when that is empty.
+const std::vector<LaunchSpec> &
+getCandidateLaunches(const EvaluateRequest &request);
+
+/// Checks that `candidateLaunches` (if any) describes the same work as
+/// `launches`: as many launches, the same kernel and the same arguments at
+/// each position. On failure `error` says which launch differs and how.
+bool validateCandidateLaunches(const EvaluateRequest &request,
+                               std::string &error);
 
 struct CalibrateRequest {
   uint64_t id = 0;

@@ -347,9 +347,22 @@ llvm::Error Rule::run() {
                            llvm::Twine(threads) + "; add a launch-bounds step");
   }
   launches = findLaunches(sc.getKernel(), sc.getASTContext());
-  if (launches.empty())
-    return sc.refuse(sc.getKernel()->getLocation(),
-                     "the file has no launch of '" + info.qualifiedName + "'");
+  if (launches.empty()) {
+    // A kernel-only file (launched by a task, or by code elsewhere): the
+    // block shape lives in the task, which the caller updates from the
+    // launch change; the source does not change.
+    if (sc.getStep().has("launch"))
+      return sc.refuseInPlan("launch", "the file has no launch of '" +
+                                           info.qualifiedName + "'");
+    LaunchChange change;
+    change.step = sc.getStepIndex();
+    change.kind = sc.getStep().kind;
+    change.kernel = info.qualifiedName;
+    change.loc = info.loc;
+    change.block = size;
+    sc.getResult().launchChanges.push_back(change);
+    return llvm::Error::success();
+  }
   std::vector<const CUDAKernelCallExpr *> chosen = launches;
   if (sc.getStep().has("launch")) {
     int64_t n = sc.getStep().getInt("launch", 0);
@@ -366,6 +379,7 @@ llvm::Error Rule::run() {
       return err;
     LaunchChange change;
     change.step = sc.getStepIndex();
+    change.kind = sc.getStep().kind;
     change.kernel = info.qualifiedName;
     PresumedLoc p =
         sm.getPresumedLoc(sm.getExpansionLoc(launch->getBeginLoc()));

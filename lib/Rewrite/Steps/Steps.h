@@ -16,9 +16,11 @@
 #include "../StepContext.h"
 
 namespace clang {
+class CompoundStmt;
 class DeclStmt;
 class Expr;
 class IfStmt;
+class ReturnStmt;
 class VarDecl;
 } // namespace clang
 
@@ -38,6 +40,57 @@ llvm::Expected<GuardedElement> matchGuardedElement(StepContext &sc);
 /// `blockIdx.x * blockDim.x + threadIdx.x` in any operand order.
 bool isGlobalThreadIndex(const clang::Expr *e);
 
+/// A kernel that handles one element per thread (ElementKernel.cpp), as
+///
+///   int i = blockIdx.x * blockDim.x + threadIdx.x;
+///   if (i < n) body                          (Guarded)
+/// or
+///   int i = blockIdx.x * blockDim.x + threadIdx.x;
+///   if (i >= n) return;                      (EarlyReturn)
+///   body (the rest of the kernel)
+///
+/// checked so that the body may run several times per thread, for any
+/// element, in any order: it does not synchronise, return, jump, use warp
+/// intrinsics, blockIdx or gridDim, or write the index or a variable
+/// declared outside it; the kernel uses no shared memory; the statements
+/// outside the body neither write memory nor call functions.
+struct ElementKernel {
+  enum Form { Guarded, EarlyReturn };
+  Form form = Guarded;
+  const clang::CompoundStmt *kernelBody = nullptr;
+  const clang::DeclStmt *decl = nullptr;
+  const clang::VarDecl *index = nullptr;
+  const clang::IfStmt *guard = nullptr;
+  const clang::Expr *bound = nullptr;
+  /// EarlyReturn: the `return` of the guard.
+  const clang::ReturnStmt *earlyReturn = nullptr;
+  /// The statements that run once per element: Guarded, the guard's then
+  /// statement; EarlyReturn, the statements after the guard.
+  std::vector<const clang::Stmt *> body;
+};
+/// Matches and checks the one-element form; refuses otherwise.
+llvm::Expected<ElementKernel> matchElementKernel(StepContext &sc);
+/// Divides the x extent of the grid by `factor`, rounding up, at every
+/// launch of the kernel in the file, and records a LaunchChange for each.
+/// Refuses when a grid cannot be rewritten, or when it is neither a
+/// multiple of `factor` nor a ceil-division by the block size (then the
+/// larger grid could reach elements the original launch left alone).
+llvm::Error divideLaunchGrids(StepContext &sc, int64_t factor);
+/// `base`, or `base_N`, whichever is not a word of the kernel's text.
+std::string uniqueName(StepContext &sc, llvm::StringRef base);
+/// The whitespace that starts the line of `loc`.
+std::string lineIndent(StepContext &sc, clang::SourceLocation loc);
+/// Whether only whitespace precedes `loc` on its line.
+bool startsLine(StepContext &sc, clang::SourceLocation loc);
+/// Inserts `text` on its own line(s) before the statement at `loc`, which
+/// must start its line: `text` then a newline and the line's indentation.
+llvm::Error insertLinesBefore(StepContext &sc, clang::SourceLocation loc,
+                              llvm::StringRef text);
+/// The location just past `s`, including a `;` that ends it.
+clang::SourceLocation getStmtEnd(StepContext &sc, const clang::Stmt *s);
+/// The unqualified type of `var` as a declaration would spell it.
+std::string spellType(StepContext &sc, const clang::VarDecl *var);
+
 llvm::Error applyLaunchBounds(StepContext &sc);
 llvm::Error applyRestrict(StepContext &sc);
 llvm::Error applyConst(StepContext &sc);
@@ -47,6 +100,8 @@ llvm::Error applyCompileFlags(StepContext &sc);
 llvm::Error applySetBlockSize(StepContext &sc);
 llvm::Error applyReplaceKernel(StepContext &sc);
 llvm::Error applyGridStride(StepContext &sc);
+llvm::Error applyCoarsen(StepContext &sc);
+llvm::Error applyVectorize(StepContext &sc);
 
 } // namespace cupilot::rewrite
 

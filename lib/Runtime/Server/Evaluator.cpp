@@ -71,6 +71,10 @@ struct PreparedLaunch {
 struct Side {
   const char *name;
   const protocol::ProgramSpec *spec;
+  /// The launch sequence this side runs (the reference's `launches`, the
+  /// candidate's `candidateLaunches` when given): same kernels and
+  /// arguments, possibly another geometry.
+  const std::vector<protocol::LaunchSpec> *launchSpecs;
   CompiledProgram compiled;
   LoadedProgram loaded;
   std::vector<PreparedLaunch> launches;
@@ -155,8 +159,14 @@ public:
   Evaluation(Device &device, Compiler &compiler,
              const protocol::EvaluateRequest &request, Reply &reply)
       : device(device), compiler(compiler), request(request), reply(reply),
-        reference{"reference", &request.reference, {}, {}, {}},
-        candidate{"candidate", &request.candidate, {}, {}, {}} {}
+        reference{"reference", &request.reference, &request.launches, {}, {},
+                  {}},
+        candidate{"candidate",
+                  &request.candidate,
+                  &protocol::getCandidateLaunches(request),
+                  {},
+                  {},
+                  {}} {}
 
   ~Evaluation() {
     device.unload(reference.loaded);
@@ -165,6 +175,15 @@ public:
 
   void run() {
     reply.device = device.info();
+    // The decoder checked this; a request built in-process is checked here.
+    std::string why;
+    if (!protocol::validateCandidateLaunches(request, why)) {
+      ReplyError error;
+      error.kind = ErrorKind::BadRequest;
+      error.message = why;
+      setError(error, nullptr);
+      return;
+    }
     std::set<std::string> seen;
     for (const protocol::LaunchSpec &launch : request.launches)
       if (seen.insert(launch.kernel).second)
@@ -212,7 +231,7 @@ private:
       resources.lowered = side.compiled.lowered[kernel];
       reply.kernels.push_back(resources);
     }
-    for (const protocol::LaunchSpec &launch : request.launches) {
+    for (const protocol::LaunchSpec &launch : *side.launchSpecs) {
       PreparedLaunch prepared;
       prepared.spec = &launch;
       prepared.function = side.loaded.functions[launch.kernel];

@@ -1,0 +1,97 @@
+//===- Evolution.h - Strategy-level evolution of one kernel -----*- C++ -*-===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+//
+// Evolves one kernel of a parsed file against its task: genomes (ordered
+// sets of strategies with bound parameters) are seeded from the strategies
+// that apply to the kernel and its measured roofline class and from the best
+// genomes of other kernels in the tuning database; each generation keeps the
+// elite, breeds children by strategy-level crossover and mutation steered by
+// the roofline class, deduplicates identical variants, and evaluates the rest
+// on the GPU worker. Every evaluation is committed to the database before
+// the next starts, and evaluations already in the database are reused, so a
+// killed run resumes where it stopped; with the same measurements, a seed
+// reproduces the run.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CUPILOT_TUNER_EVOLUTION_H
+#define CUPILOT_TUNER_EVOLUTION_H
+
+#include "cupilot/Frontend/CudaFrontend.h"
+#include "cupilot/Rewrite/PlanApplier.h"
+#include "cupilot/Runtime/Evaluation.h"
+#include "cupilot/Strategy/Strategy.h"
+#include "cupilot/Strategy/Task.h"
+#include "cupilot/Tuner/TuningDatabase.h"
+
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace cupilot {
+
+struct EvolveOptions {
+  unsigned generations = 5;
+  unsigned population = 8;
+  unsigned maxEvaluations = 48;
+  std::chrono::seconds wallTime{1200};
+  /// Stop after this many generations without a better best.
+  unsigned patience = 2;
+  uint64_t seed = 1;
+  /// A variant must beat the original by this factor to count as a win.
+  double minSpeedup = 1.02;
+  /// Elite genomes carried to the next generation unchanged.
+  unsigned elite = 2;
+  EvaluateOptions evaluate;
+  /// Progress on a terminal (one updating line) instead of log lines.
+  bool terminal = false;
+  /// Frontend options, used when a rewrite step re-parses its output.
+  FrontendOptions frontend;
+};
+
+/// Measured device ceilings used to place variants on the roofline.
+struct DeviceCeilings {
+  std::string name;
+  std::string arch;
+  double peakBandwidthGBs = 0;
+  double peakGflopsF32 = 0;
+};
+
+struct KernelEvolution {
+  /// The report entry (`kernels[i]` of `cupilot.report/v1`).
+  llvm::json::Value report = nullptr;
+  std::optional<BestVariant> best;
+  unsigned evaluations = 0;
+  unsigned reused = 0;
+};
+
+/// Queries the device and calibrates its bandwidth (cached per device by the
+/// worker).
+llvm::Expected<DeviceCeilings> measureDevice(Worker &worker,
+                                             std::chrono::milliseconds timeout);
+
+/// The task the variant runs with: the launch geometry follows the rewrite
+/// (new block shapes; grids divided when each thread handles several
+/// elements). Sizes, arguments and shapes stay those of `task`.
+Task applyLaunchChanges(const Task &task, const RewriteResult &rewrite);
+
+/// Canonical main-shape sizes plus a hash of the task (the database key).
+llvm::Expected<std::string> taskShapeKey(const Task &task);
+
+/// Evolves `kernelName` of `parsed` against `task`; progress goes to `log`.
+llvm::Expected<KernelEvolution>
+evolveKernel(const ParsedFile &parsed, const KernelIndex &index,
+             llvm::StringRef kernelName, const Task &task,
+             const std::string &taskFile, const StrategyLibrary &library,
+             TuningDatabase &db, Worker &worker, const DeviceCeilings &device,
+             const EvolveOptions &options, llvm::raw_ostream &log);
+
+} // namespace cupilot
+
+#endif // CUPILOT_TUNER_EVOLUTION_H

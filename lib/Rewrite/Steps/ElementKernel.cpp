@@ -1,0 +1,793 @@
+//===- ElementKernel.cpp - One-element-per-thread kernels and their grids -===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+//
+// What `coarsen` and `vectorize` share: matching a kernel that handles one
+// element per thread (guarded or early-return form) and proving that its
+// per-element body may run several times per thread, and dividing the grid
+// of the kernel's launches so that the same elements are covered.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Steps.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Decl.h"
+#include "clang/AST/Expr.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/Stmt.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+
+#include <optional>
+
+using namespace clang;
+using namespace cupilot;
+using namespace cupilot::rewrite;
+
+namespace {
+
+bool isBuiltinVar(const Decl *d, llvm::StringRef name) {
+  const auto *var = dyn_cast<VarDecl>(d);
+  return var && var->hasGlobalStorage() && var->getName() == name;
+}
+
+bool isBarrierName(llvm::StringRef name) {
+  return name.starts_with("__syncthreads") || name == "__syncwarp" ||
+         name.starts_with("__barrier") || name == "sync" ||
+         name == "barrier_sync";
+}
+
+bool isWarpIntrinsicName(llvm::StringRef name) {
+  return name.starts_with("__shfl") || name.starts_with("__ballot") ||
+         name == "__any_sync" || name == "__all_sync" ||
+         name == "__uni_sync" || name == "__activemask" ||
+         name.starts_with("__match") || name.starts_with("__reduce_") ||
+         name == "__any" || name == "__all";
+}
+
+/// The first thing in a statement that keeps it from running several times
+/// per thread (the per-element body), or from being left once per thread
+/// (`outside`: statements around the body).
+class ElementChecker : public RecursiveASTVisitor<ElementChecker> {
+public:
+  ElementChecker(SourceRange body, const VarDecl *index, bool outside,
+                 bool allowThreadIdx)
+      : body(body), index(index), outside(outside),
+        allowThreadIdx(allowThreadIdx) {}
+
+  bool VisitReturnStmt(ReturnStmt *s) {
+    note(s->getBeginLoc(),
+         outside ? "the kernel returns outside the per-element code"
+                 : "the per-element code returns; skip the rest of the "
+                   "element with an if instead");
+    return true;
+  }
+  bool VisitGotoStmt(GotoStmt *s) {
+    note(s->getBeginLoc(), "the kernel uses goto");
+    return true;
+  }
+  bool VisitIndirectGotoStmt(IndirectGotoStmt *s) {
+    note(s->getBeginLoc(), "the kernel uses goto");
+    return true;
+  }
+  bool VisitAsmStmt(AsmStmt *s) {
+    note(s->getBeginLoc(), "the kernel uses inline assembly");
+    return true;
+  }
+  bool VisitCallExpr(CallExpr *call) {
+    const FunctionDecl *callee = call->getDirectCallee();
+    llvm::StringRef name = callee && callee->getIdentifier()
+                               ? callee->getName()
+                               : llvm::StringRef();
+    if (isBarrierName(name))
+      note(call->getBeginLoc(), "the kernel synchronises threads ('" + name +
+                                    "'); threads would wait for work that "
+                                    "moved to other threads");
+    else if (isWarpIntrinsicName(name))
+      note(call->getBeginLoc(), "the kernel uses the warp intrinsic '" +
+                                    name + "', which exchanges values between "
+                                           "the threads that own elements");
+    else if (outside)
+      note(call->getBeginLoc(), "the kernel calls a function outside the "
+                                "per-element code");
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *b) {
+    if (b->isAssignmentOp())
+      checkWrite(b->getLHS(), b->getOperatorLoc());
+    return true;
+  }
+  bool VisitUnaryOperator(UnaryOperator *u) {
+    if (u->isIncrementDecrementOp())
+      checkWrite(u->getSubExpr(), u->getBeginLoc());
+    if (u->getOpcode() == UO_AddrOf)
+      if (const auto *ref =
+              dyn_cast<DeclRefExpr>(u->getSubExpr()->IgnoreParenImpCasts()))
+        if (const auto *var = dyn_cast<VarDecl>(ref->getDecl());
+            var && !var->hasGlobalStorage() && !declaredInside(var))
+          note(u->getBeginLoc(), "the kernel takes the address of '" +
+                                     var->getName() + "'");
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *var) {
+    if (var->getType()->isReferenceType() && !outside)
+      note(var->getLocation(), "the per-element code declares the reference '" +
+                                   var->getName() + "'");
+    if (var->isStaticLocal())
+      note(var->getLocation(), "the kernel declares the static variable '" +
+                                   var->getName() + "'");
+    return true;
+  }
+  bool VisitDeclRefExpr(DeclRefExpr *ref) {
+    const ValueDecl *d = ref->getDecl();
+    if (isBuiltinVar(d, "blockIdx") || isBuiltinVar(d, "gridDim"))
+      note(ref->getBeginLoc(),
+           "the kernel uses '" + d->getName() +
+               "' outside the index, and the step changes both the block of "
+               "an element and the grid; derive the value from the index");
+    else if (!allowThreadIdx && isBuiltinVar(d, "threadIdx"))
+      note(ref->getBeginLoc(),
+           "the kernel uses 'threadIdx' outside the index, and the step "
+           "changes the thread of an element; derive the value from the "
+           "index");
+    return true;
+  }
+
+  SourceLocation problemLoc;
+  std::string problem;
+
+private:
+  bool declaredInside(const VarDecl *var) const {
+    SourceLocation decl = var->getLocation();
+    return body.getBegin() <= decl && decl <= body.getEnd();
+  }
+  void note(SourceLocation loc, const llvm::Twine &what) {
+    if (problem.empty()) {
+      problemLoc = loc;
+      problem = what.str();
+    }
+  }
+  void checkWrite(const Expr *lhs, SourceLocation loc) {
+    const auto *ref = dyn_cast<DeclRefExpr>(lhs->IgnoreParenImpCasts());
+    const auto *var = ref ? dyn_cast<VarDecl>(ref->getDecl()) : nullptr;
+    if (outside) {
+      // Around the body only locals of the thread may change.
+      if (!var || var->hasGlobalStorage() || isa<ParmVarDecl>(var))
+        note(loc, "the kernel writes memory outside the per-element code");
+      return;
+    }
+    if (!var)
+      return; // A store to memory: the element's work.
+    if (var == index) {
+      note(ref->getBeginLoc(),
+           "the per-element code changes the index '" + var->getName() +
+               "'; copy it into a local variable and change that");
+      return;
+    }
+    if (!declaredInside(var))
+      note(ref->getBeginLoc(),
+           "the per-element code writes '" + var->getName() +
+               "', declared outside it; its value would carry from one "
+               "element to the next");
+  }
+
+  SourceRange body;
+  const VarDecl *index;
+  bool outside;
+  bool allowThreadIdx;
+};
+
+bool isReturnOnly(const Stmt *s) {
+  if (const auto *compound = dyn_cast<CompoundStmt>(s)) {
+    if (compound->size() != 1)
+      return false;
+    s = compound->body_front();
+  }
+  const auto *ret = dyn_cast<ReturnStmt>(s);
+  return ret && !ret->getRetValue();
+}
+
+const ReturnStmt *getReturn(const Stmt *s) {
+  if (const auto *compound = dyn_cast<CompoundStmt>(s))
+    s = compound->body_front();
+  return cast<ReturnStmt>(s);
+}
+
+bool usesVar(const Stmt *s, const VarDecl *var, SourceLocation &where) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    const VarDecl *var;
+    SourceLocation use;
+    bool VisitDeclRefExpr(DeclRefExpr *r) {
+      if (r->getDecl() == var && use.isInvalid())
+        use = r->getBeginLoc();
+      return true;
+    }
+  } finder;
+  finder.var = var;
+  finder.TraverseStmt(const_cast<Stmt *>(s));
+  where = finder.use;
+  return where.isValid();
+}
+
+} // namespace
+
+llvm::Expected<ElementKernel>
+cupilot::rewrite::matchElementKernel(StepContext &sc) {
+  const FunctionDecl *kernel = sc.getKernel();
+  const KernelInfo &info = *sc.getKernelInfo();
+  const auto *body = dyn_cast<CompoundStmt>(kernel->getBody());
+  auto mismatch = [&](SourceLocation loc, const llvm::Twine &why) {
+    return sc.refuse(loc, why + "; the step needs 'int i = blockIdx.x * "
+                                "blockDim.x + threadIdx.x;' directly followed "
+                                "by 'if (i < n) { ... }' without else, or by "
+                                "'if (i >= n) return;'");
+  };
+  if (info.features.threadDims > 1)
+    return sc.refuse(kernel->getLocation(),
+                     "kernel '" + info.qualifiedName + "' indexes " +
+                         llvm::Twine(info.features.threadDims) +
+                         " thread dimensions; the step handles 1-D kernels");
+  for (const SharedMemoryDecl &shared : info.sharedMemory)
+    return sc.refuseAt(shared.loc, "the kernel uses shared memory ('" +
+                                       shared.name +
+                                       "'), through which threads exchange "
+                                       "values; the step moves elements to "
+                                       "other threads, so it applies only to "
+                                       "kernels without shared memory");
+  if (info.features.usesSharedMemory)
+    return sc.refuse(kernel->getLocation(),
+                     "the kernel uses shared memory, through which threads "
+                     "exchange values; elements would move to other threads");
+
+  ElementKernel m;
+  m.kernelBody = body;
+  auto it = body->body_begin();
+  for (; it != body->body_end(); ++it) {
+    const auto *ds = dyn_cast<DeclStmt>(*it);
+    if (!ds || !ds->isSingleDecl())
+      continue;
+    const auto *var = dyn_cast<VarDecl>(ds->getSingleDecl());
+    if (!var || !var->getInit() || !var->getType()->isIntegerType() ||
+        !isGlobalThreadIndex(var->getInit()))
+      continue;
+    m.decl = ds;
+    m.index = var;
+    break;
+  }
+  if (!m.decl)
+    return mismatch(kernel->getLocation(),
+                    "kernel '" + info.qualifiedName +
+                        "' has no global thread index");
+  auto guardIt = std::next(it);
+  if (guardIt != body->body_end())
+    m.guard = dyn_cast<IfStmt>(*guardIt);
+  const IfStmt *guard = m.guard;
+  if (!guard || guard->getElse() || guard->getInit() ||
+      guard->getConditionVariable())
+    return mismatch(m.decl->getEndLoc(), "no bounds check right after the "
+                                         "index");
+  const auto *cond =
+      dyn_cast<BinaryOperator>(guard->getCond()->IgnoreParenImpCasts());
+  const auto *lhs =
+      cond ? dyn_cast<DeclRefExpr>(cond->getLHS()->IgnoreParenImpCasts())
+           : nullptr;
+  if (cond && lhs && lhs->getDecl() == m.index &&
+      cond->getOpcode() == BO_LT) {
+    m.form = ElementKernel::Guarded;
+    m.body.push_back(guard->getThen());
+  } else if (cond && lhs && lhs->getDecl() == m.index &&
+             cond->getOpcode() == BO_GE && isReturnOnly(guard->getThen())) {
+    m.form = ElementKernel::EarlyReturn;
+    m.earlyReturn = getReturn(guard->getThen());
+    for (auto rest = std::next(guardIt); rest != body->body_end(); ++rest)
+      m.body.push_back(*rest);
+    if (m.body.empty())
+      return sc.refuse(guard->getBeginLoc(),
+                       "nothing follows the bounds check");
+  } else {
+    return mismatch(guard->getCond()->getBeginLoc(),
+                    "the bounds check is neither 'i < bound' nor "
+                    "'if (i >= bound) return;'");
+  }
+  // The bound must not change while the elements are handled.
+  m.bound = cond->getRHS()->IgnoreParenImpCasts();
+  bool stable = m.bound->isIntegerConstantExpr(sc.getASTContext());
+  if (const auto *ref = dyn_cast<DeclRefExpr>(m.bound))
+    if (const auto *var = dyn_cast<VarDecl>(ref->getDecl()))
+      stable = isa<ParmVarDecl>(var) || var->getType().isConstQualified();
+  if (!stable)
+    return mismatch(m.bound->getBeginLoc(),
+                    "the bound is not a constant or a parameter");
+
+  bool allowThreadIdx = sc.getStep().kind != "vectorize";
+  SourceRange bodyRange(m.body.front()->getBeginLoc(),
+                        m.form == ElementKernel::EarlyReturn
+                            ? body->getRBracLoc()
+                            : m.body.back()->getEndLoc());
+  for (const Stmt *s : m.body) {
+    ElementChecker checker(bodyRange, m.index, /*outside=*/false,
+                           allowThreadIdx);
+    checker.TraverseStmt(const_cast<Stmt *>(s));
+    if (!checker.problem.empty())
+      return sc.refuse(checker.problemLoc,
+                       "cannot run the per-element code several times per "
+                       "thread: " +
+                           checker.problem);
+  }
+  for (const Stmt *s : body->body()) {
+    if (s == m.decl || s == guard || llvm::is_contained(m.body, s))
+      continue;
+    ElementChecker checker(SourceRange(), m.index, /*outside=*/true,
+                           allowThreadIdx);
+    checker.TraverseStmt(const_cast<Stmt *>(s));
+    if (!checker.problem.empty())
+      return sc.refuse(checker.problemLoc,
+                       "cannot change which thread handles an element: " +
+                           checker.problem);
+    SourceLocation use;
+    if (usesVar(s, m.index, use))
+      return sc.refuse(use, "'" + m.index->getName() +
+                                "' is used after the bounds check");
+  }
+  return m;
+}
+
+//===----------------------------------------------------------------------===//
+// Text helpers
+//===----------------------------------------------------------------------===//
+
+static bool isIdentChar(char c) { return llvm::isAlnum(c) || c == '_'; }
+
+std::string cupilot::rewrite::uniqueName(StepContext &sc,
+                                         llvm::StringRef base) {
+  llvm::StringRef text = sc.getText(sc.getKernel()->getSourceRange());
+  auto used = [&](llvm::StringRef name) {
+    for (size_t pos = text.find(name); pos != llvm::StringRef::npos;
+         pos = text.find(name, pos + 1)) {
+      bool before = pos > 0 && isIdentChar(text[pos - 1]);
+      size_t end = pos + name.size();
+      bool after = end < text.size() && isIdentChar(text[end]);
+      if (!before && !after)
+        return true;
+    }
+    return false;
+  };
+  if (!used(base))
+    return base.str();
+  for (unsigned n = 1;; ++n) {
+    std::string name = (base + "_" + llvm::Twine(n)).str();
+    if (!used(name))
+      return name;
+  }
+}
+
+std::string cupilot::rewrite::lineIndent(StepContext &sc, SourceLocation loc) {
+  const SourceManager &sm = sc.getSourceManager();
+  loc = sm.getExpansionLoc(loc);
+  llvm::StringRef buffer = sm.getBufferData(sm.getFileID(loc));
+  unsigned offset = sm.getFileOffset(loc);
+  size_t lineStart = buffer.rfind('\n', offset);
+  lineStart = lineStart == llvm::StringRef::npos ? 0 : lineStart + 1;
+  return buffer.substr(lineStart, offset - lineStart)
+      .take_while([](char c) { return c == ' ' || c == '\t'; })
+      .str();
+}
+
+bool cupilot::rewrite::startsLine(StepContext &sc, SourceLocation loc) {
+  const SourceManager &sm = sc.getSourceManager();
+  loc = sm.getExpansionLoc(loc);
+  llvm::StringRef buffer = sm.getBufferData(sm.getFileID(loc));
+  unsigned offset = sm.getFileOffset(loc);
+  size_t lineStart = buffer.rfind('\n', offset);
+  lineStart = lineStart == llvm::StringRef::npos ? 0 : lineStart + 1;
+  return buffer.substr(lineStart, offset - lineStart).trim().empty();
+}
+
+llvm::Error cupilot::rewrite::insertLinesBefore(StepContext &sc,
+                                                SourceLocation loc,
+                                                llvm::StringRef text) {
+  const SourceManager &sm = sc.getSourceManager();
+  if (loc.isMacroID())
+    return sc.refuse(loc, "the code to rewrite is spelled inside a macro "
+                          "expansion; expand the macro first");
+  llvm::StringRef buffer = sm.getBufferData(sm.getFileID(loc));
+  unsigned offset = sm.getFileOffset(loc);
+  size_t lineStart = buffer.rfind('\n', offset);
+  lineStart = lineStart == llvm::StringRef::npos ? 0 : lineStart + 1;
+  llvm::StringRef before = buffer.substr(lineStart, offset - lineStart);
+  llvm::StringRef indent =
+      before.take_while([](char c) { return c == ' ' || c == '\t'; });
+  if (indent.size() == before.size())
+    return sc.insert(loc, (text + "\n" + indent).str());
+  return sc.insert(loc, ("\n" + indent + text + "\n" + indent).str());
+}
+
+SourceLocation cupilot::rewrite::getStmtEnd(StepContext &sc, const Stmt *s) {
+  const SourceManager &sm = sc.getSourceManager();
+  const LangOptions &lo = sc.getASTContext().getLangOpts();
+  SourceLocation end = Lexer::getLocForEndOfToken(
+      sm.getExpansionLoc(s->getEndLoc()), 0, sm, lo);
+  if (isa<CompoundStmt>(s))
+    return end;
+  std::optional<Token> next =
+      Lexer::findNextToken(sm.getExpansionLoc(s->getEndLoc()), sm, lo);
+  if (next && next->is(tok::semi))
+    return next->getEndLoc();
+  return end;
+}
+
+std::string cupilot::rewrite::spellType(StepContext &sc, const VarDecl *var) {
+  PrintingPolicy policy(sc.getASTContext().getLangOpts());
+  policy.SuppressTagKeyword = true;
+  return var->getType().getUnqualifiedType().getAsString(policy);
+}
+
+//===----------------------------------------------------------------------===//
+// Launch grids
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+const Expr *strip(const Expr *e) {
+  while (true) {
+    e = e->IgnoreParenImpCasts();
+    if (const auto *c = dyn_cast<CXXConstructExpr>(e);
+        c && c->getNumArgs() == 1 &&
+        c->getConstructor()->isCopyOrMoveConstructor()) {
+      e = c->getArg(0);
+      continue;
+    }
+    if (const auto *m = dyn_cast<MaterializeTemporaryExpr>(e)) {
+      e = m->getSubExpr();
+      continue;
+    }
+    if (const auto *b = dyn_cast<CXXBindTemporaryExpr>(e)) {
+      e = b->getSubExpr();
+      continue;
+    }
+    // `dim3(x)`, `int(x)`.
+    if (const auto *f = dyn_cast<CXXFunctionalCastExpr>(e)) {
+      e = f->getSubExpr();
+      continue;
+    }
+    return e;
+  }
+}
+
+bool isDim3(QualType type) {
+  const auto *record = type->getAsCXXRecordDecl();
+  return record && record->getName() == "dim3";
+}
+
+/// Looks through the implicit conversion of an integer to dim3 that a
+/// launch configuration `<<<blocks, 256>>>` contains.
+const Expr *unwrapImplicitDim3(const Expr *e) {
+  const auto *c = dyn_cast<CXXConstructExpr>(strip(e));
+  if (!c || isa<CXXTemporaryObjectExpr>(c) ||
+      c->getParenOrBraceRange().isValid() || c->getNumArgs() == 0 ||
+      c->getConstructor()->getParent()->getName() != "dim3")
+    return e;
+  for (unsigned i = 1; i < c->getNumArgs(); ++i)
+    if (!isa<CXXDefaultArgExpr>(c->getArg(i)))
+      return e;
+  return c->getArg(0);
+}
+
+/// `dim3(a, b)` or `dim3 v(a, b)` as written (not a conversion).
+const CXXConstructExpr *dim3Construct(const Expr *e) {
+  if (!e)
+    return nullptr;
+  const auto *c = dyn_cast<CXXConstructExpr>(strip(e));
+  if (!c || c->getConstructor()->getParent()->getName() != "dim3" ||
+      c->getNumArgs() == 0 || isa<CXXDefaultArgExpr>(c->getArg(0)))
+    return nullptr;
+  return c;
+}
+
+/// Whether host code changes `var` after its declaration (or may, through
+/// its address).
+bool changedAfterInit(const VarDecl *var) {
+  const auto *fn =
+      dyn_cast_or_null<FunctionDecl>(var->getParentFunctionOrMethod());
+  if (!fn || !fn->getBody())
+    return true;
+  struct Finder : RecursiveASTVisitor<Finder> {
+    const VarDecl *var;
+    bool changed = false;
+    bool refersTo(const Expr *e) {
+      e = e->IgnoreParenImpCasts();
+      if (const auto *m = dyn_cast<MemberExpr>(e))
+        e = m->getBase()->IgnoreParenImpCasts();
+      const auto *r = dyn_cast<DeclRefExpr>(e);
+      return r && r->getDecl() == var;
+    }
+    bool VisitBinaryOperator(BinaryOperator *b) {
+      changed |= b->isAssignmentOp() && refersTo(b->getLHS());
+      return true;
+    }
+    bool VisitUnaryOperator(UnaryOperator *u) {
+      changed |= (u->isIncrementDecrementOp() ||
+                  u->getOpcode() == UO_AddrOf) &&
+                 refersTo(u->getSubExpr());
+      return true;
+    }
+    bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *op) {
+      changed |= op->isAssignmentOp() && op->getNumArgs() > 0 &&
+                 refersTo(op->getArg(0));
+      return true;
+    }
+  } finder;
+  finder.var = var;
+  finder.TraverseStmt(fn->getBody());
+  return finder.changed;
+}
+
+/// The local variable `e` names, when it has an initializer that still
+/// holds.
+const VarDecl *stableLocal(const Expr *e) {
+  const auto *ref = dyn_cast<DeclRefExpr>(strip(e));
+  const auto *var = ref ? dyn_cast<VarDecl>(ref->getDecl()) : nullptr;
+  if (!var || !var->isLocalVarDecl() || !var->getInit() ||
+      changedAfterInit(var))
+    return nullptr;
+  return var;
+}
+
+std::optional<int64_t> literalValue(const Expr *e, const ASTContext &ctx) {
+  for (unsigned hops = 0; e && hops < 4; ++hops) {
+    Expr::EvalResult result;
+    if (!e->isValueDependent() && strip(e)->getType()->isIntegerType() &&
+        e->EvaluateAsInt(result, ctx))
+      return result.Val.getInt().getSExtValue();
+    const VarDecl *var = stableLocal(e);
+    e = var ? var->getInit() : nullptr;
+  }
+  return std::nullopt;
+}
+
+/// The x extent of a launch's block: its value when known, and the
+/// variable that holds it (an int, or a dim3 whose `.x` it is).
+struct BlockExtent {
+  std::optional<int64_t> value;
+  const VarDecl *var = nullptr;
+  bool isDim3Var = false;
+};
+
+BlockExtent resolveBlock(const Expr *arg, const ASTContext &ctx) {
+  BlockExtent block;
+  const Expr *e = strip(unwrapImplicitDim3(arg));
+  if (const auto *ref = dyn_cast<DeclRefExpr>(e)) {
+    block.var = dyn_cast<VarDecl>(ref->getDecl());
+    if (block.var && isDim3(block.var->getType())) {
+      block.isDim3Var = true;
+      if (const CXXConstructExpr *c = dim3Construct(block.var->getInit());
+          c && !changedAfterInit(block.var))
+        block.value = literalValue(c->getArg(0), ctx);
+      return block;
+    }
+  }
+  if (const CXXConstructExpr *c = dim3Construct(e)) {
+    block.value = literalValue(c->getArg(0), ctx);
+    return block;
+  }
+  block.value = literalValue(e, ctx);
+  return block;
+}
+
+bool isBlockExtent(const Expr *e, const BlockExtent &block,
+                   const ASTContext &ctx) {
+  e = strip(e);
+  if (const auto *m = dyn_cast<MemberExpr>(e)) {
+    const auto *ref = dyn_cast<DeclRefExpr>(strip(m->getBase()));
+    return block.isDim3Var && ref && ref->getDecl() == block.var &&
+           m->getMemberDecl()->getName() == "x";
+  }
+  if (const auto *ref = dyn_cast<DeclRefExpr>(e);
+      ref && !block.isDim3Var && block.var && ref->getDecl() == block.var)
+    return true;
+  std::optional<int64_t> v = literalValue(e, ctx);
+  return v && block.value && *v == *block.value;
+}
+
+void flattenSum(const Expr *e, bool positive,
+                std::vector<std::pair<const Expr *, bool>> &terms) {
+  e = e->IgnoreParenImpCasts();
+  if (const auto *b = dyn_cast<BinaryOperator>(e)) {
+    if (b->getOpcode() == BO_Add || b->getOpcode() == BO_Sub) {
+      flattenSum(b->getLHS(), positive, terms);
+      flattenSum(b->getRHS(),
+                 b->getOpcode() == BO_Add ? positive : !positive, terms);
+      return;
+    }
+  }
+  terms.push_back({e, positive});
+}
+
+/// `(x + B - 1) / B` or `(x + C) / B` with C == B - 1, where B is the
+/// block's x extent, possibly through local variables.
+bool isCeilDivByBlock(const Expr *e, const BlockExtent &block,
+                      const ASTContext &ctx) {
+  for (unsigned hops = 0; e && hops < 4; ++hops) {
+    const auto *div = dyn_cast<BinaryOperator>(strip(e));
+    if (div && div->getOpcode() == BO_Div) {
+      if (!isBlockExtent(div->getRHS(), block, ctx))
+        return false;
+      std::vector<std::pair<const Expr *, bool>> terms;
+      flattenSum(div->getLHS(), true, terms);
+      bool hasBlock = false, minusOne = false, blockMinusOne = false;
+      for (auto [term, positive] : terms) {
+        std::optional<int64_t> v;
+        if (const auto *lit = dyn_cast<IntegerLiteral>(strip(term)))
+          v = lit->getValue().getSExtValue();
+        if (positive && isBlockExtent(term, block, ctx))
+          hasBlock = true;
+        else if (!positive && v && *v == 1)
+          minusOne = true;
+        else if (positive && v && block.value && *v == *block.value - 1)
+          blockMinusOne = true;
+      }
+      return (hasBlock && minusOne) || blockMinusOne;
+    }
+    const VarDecl *var = stableLocal(e);
+    e = var ? var->getInit() : nullptr;
+  }
+  return false;
+}
+
+/// Whether `e` needs parentheses as the left operand of `+`.
+bool needsParens(const Expr *e) {
+  e = e->IgnoreImpCasts();
+  if (const auto *b = dyn_cast<BinaryOperator>(e))
+    return !(b->isMultiplicativeOp() || b->isAdditiveOp());
+  return isa<ConditionalOperator>(e) || isa<BinaryConditionalOperator>(e);
+}
+
+class GridDivider {
+public:
+  GridDivider(StepContext &sc, int64_t factor) : sc(sc), factor(factor) {}
+
+  llvm::Error run();
+
+private:
+  llvm::Error divide(const CUDAKernelCallExpr *launch);
+  /// Checks that dividing the integer grid extent `e` keeps the elements.
+  llvm::Error checkCovers(const Expr *e, const BlockExtent &block);
+  /// `e` -> `(e + factor-1) / factor`, through insertions only so that
+  /// edits of other steps inside `e` (set-block-size) still apply.
+  llvm::Error wrap(const Expr *e, const std::string &suffix = "");
+
+  StepContext &sc;
+  int64_t factor;
+};
+
+llvm::Error GridDivider::checkCovers(const Expr *e, const BlockExtent &block) {
+  if (isCeilDivByBlock(e, block, sc.getASTContext()))
+    return llvm::Error::success();
+  if (std::optional<int64_t> v = literalValue(e, sc.getASTContext())) {
+    if (*v % factor == 0)
+      return llvm::Error::success();
+    return sc.refuse(e->getBeginLoc(),
+                     "the grid has a fixed " + llvm::Twine(*v) +
+                         " blocks, not a multiple of " + llvm::Twine(factor) +
+                         "; the divided grid would reach elements the "
+                         "original launch leaves alone");
+  }
+  return sc.refuse(e->getBeginLoc(),
+                   "cannot tell that the grid covers all elements, so "
+                   "dividing it by " +
+                       llvm::Twine(factor) +
+                       " could reach elements the original launch leaves "
+                       "alone; write the grid as a ceil-division by the block "
+                       "size (e.g. '(n + 255) / 256') or as a multiple of " +
+                       llvm::Twine(factor));
+}
+
+llvm::Error GridDivider::wrap(const Expr *e, const std::string &suffix) {
+  SourceRange range = e->getSourceRange();
+  if (std::optional<int64_t> v = literalValue(e, sc.getASTContext());
+      v && isa<IntegerLiteral>(strip(e)))
+    return sc.replace(CharSourceRange::getTokenRange(range),
+                      std::to_string(*v / factor));
+  const SourceManager &sm = sc.getSourceManager();
+  SourceLocation begin = range.getBegin();
+  SourceLocation end = Lexer::getLocForEndOfToken(
+      range.getEnd(), 0, sm, sc.getASTContext().getLangOpts());
+  if (begin.isMacroID() || end.isInvalid() || end.isMacroID())
+    return sc.refuse(begin, "the grid is spelled inside a macro expansion; "
+                            "expand the macro first");
+  bool parens = suffix.empty() && needsParens(e);
+  std::string open = parens ? "((" : "(";
+  std::string close = (parens ? ")" : "") + suffix + " + " +
+                      std::to_string(factor - 1) + ") / " +
+                      std::to_string(factor);
+  if (llvm::Error err = sc.insert(begin, open))
+    return err;
+  return sc.insert(end, close);
+}
+
+llvm::Error GridDivider::divide(const CUDAKernelCallExpr *launch) {
+  const CallExpr *config = launch->getConfig();
+  if (!config || config->getNumArgs() < 2)
+    return sc.refuse(launch->getBeginLoc(), "the launch has no grid argument");
+  BlockExtent block = resolveBlock(config->getArg(1), sc.getASTContext());
+  const Expr *grid = unwrapImplicitDim3(config->getArg(0));
+  const Expr *inner = strip(grid);
+  if (inner->getType()->isIntegerType()) {
+    if (llvm::Error err = checkCovers(grid, block))
+      return err;
+    return wrap(grid);
+  }
+  if (const CXXConstructExpr *c = dim3Construct(inner)) {
+    if (llvm::Error err = checkCovers(c->getArg(0), block))
+      return err;
+    return wrap(c->getArg(0));
+  }
+  if (const auto *ref = dyn_cast<DeclRefExpr>(inner)) {
+    const auto *var = dyn_cast<VarDecl>(ref->getDecl());
+    const CXXConstructExpr *c =
+        var && var->isLocalVarDecl() ? dim3Construct(var->getInit()) : nullptr;
+    if (c && !changedAfterInit(var)) {
+      if (llvm::Error err = checkCovers(c->getArg(0), block))
+        return err;
+      // `grid` -> `dim3((grid.x + K-1) / K, grid.y, grid.z)`.
+      std::string name = var->getName().str();
+      SourceLocation begin = ref->getBeginLoc();
+      SourceLocation end = Lexer::getLocForEndOfToken(
+          ref->getEndLoc(), 0, sc.getSourceManager(),
+          sc.getASTContext().getLangOpts());
+      if (begin.isMacroID() || end.isInvalid())
+        return sc.refuse(begin, "the grid is spelled inside a macro "
+                                "expansion; expand the macro first");
+      if (llvm::Error err = sc.insert(begin, "dim3(("))
+        return err;
+      return sc.insert(end, ".x + " + std::to_string(factor - 1) + ") / " +
+                                std::to_string(factor) + ", " + name + ".y, " +
+                                name + ".z)");
+    }
+  }
+  return sc.refuse(grid->getBeginLoc(),
+                   "cannot divide this grid by " + llvm::Twine(factor) +
+                       "; give the launch an integer grid, a dim3(...) or a "
+                       "local dim3 variable that is not changed after its "
+                       "declaration");
+}
+
+llvm::Error GridDivider::run() {
+  const KernelInfo &info = *sc.getKernelInfo();
+  std::vector<const CUDAKernelCallExpr *> launches =
+      findLaunches(sc.getKernel(), sc.getASTContext());
+  if (launches.empty())
+    return sc.refuse(sc.getKernel()->getLocation(),
+                     "the file has no launch of '" + info.qualifiedName +
+                         "', whose grid must shrink by " +
+                         llvm::Twine(factor) +
+                         "; the step needs the launches in the same file");
+  const SourceManager &sm = sc.getSourceManager();
+  for (const CUDAKernelCallExpr *launch : launches) {
+    if (llvm::Error err = divide(launch))
+      return err;
+    LaunchChange change;
+    change.step = sc.getStepIndex();
+    change.kind = sc.getStep().kind;
+    change.kernel = info.qualifiedName;
+    PresumedLoc p =
+        sm.getPresumedLoc(sm.getExpansionLoc(launch->getBeginLoc()));
+    change.loc.file = p.getFilename();
+    change.loc.line = p.getLine();
+    change.loc.column = p.getColumn();
+    change.gridDivisor = factor;
+    sc.getResult().launchChanges.push_back(change);
+  }
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Error cupilot::rewrite::divideLaunchGrids(StepContext &sc,
+                                                int64_t factor) {
+  return GridDivider(sc, factor).run();
+}

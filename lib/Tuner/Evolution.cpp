@@ -1,0 +1,645 @@
+//===- Evolution.cpp - Strategy-level evolution of one kernel -------------===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cupilot/Tuner/Evolution.h"
+#include "cupilot/Rewrite/PlanApplier.h"
+#include "cupilot/Strategy/PlanIO.h"
+#include "cupilot/Strategy/TaskIO.h"
+#include "cupilot/Support/Error.h"
+#include "cupilot/Support/Expression.h"
+#include "cupilot/Tuner/Features.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SHA256.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+using namespace cupilot;
+
+static std::string sha256Hex(llvm::StringRef text) {
+  return llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(text)),
+                     /*LowerCase=*/true);
+}
+
+/// FP32 lanes per SM by architecture (2 FLOPs per FMA per lane per clock).
+static unsigned fp32LanesPerSM(llvm::StringRef arch) {
+  if (arch == "sm_80")
+    return 64;
+  return 128; // sm_86, sm_89, sm_90, sm_100, sm_120
+}
+
+llvm::Expected<DeviceCeilings>
+cupilot::measureDevice(Worker &worker, std::chrono::milliseconds timeout) {
+  auto info = queryDevice(worker, timeout);
+  if (!info)
+    return info.takeError();
+  DeviceCeilings d;
+  d.name = info->name;
+  d.arch = info->arch;
+  d.peakBandwidthGBs = info->peakBandwidthGBs;
+  d.peakGflopsF32 = 2.0 * fp32LanesPerSM(info->arch) * info->smCount *
+                    (info->clockKHz * 1e3) / 1e9;
+  // A measured copy bandwidth is the honest memory roof.
+  auto calibration = calibrateBandwidth(worker, uint64_t(256) << 20, timeout);
+  if (calibration)
+    d.peakBandwidthGBs = calibration->bandwidthGBs;
+  else
+    llvm::consumeError(calibration.takeError());
+  return d;
+}
+
+Task cupilot::applyLaunchChanges(const Task &task,
+                                 const RewriteResult &rewrite) {
+  Task result = task;
+  for (const LaunchChange &change : rewrite.launchChanges) {
+    for (LaunchSpec &launch : result.launches) {
+      if (launch.kernel != change.kernel && result.launches.size() > 1)
+        continue;
+      if (!change.block.empty())
+        for (unsigned d = 0; d < 3; ++d)
+          launch.geometry.block[d] =
+              std::to_string(d < change.block.size() ? change.block[d] : 1);
+      if (change.gridDivisor > 1)
+        launch.geometry.grid[0] = "ceil_div(" + launch.geometry.grid[0] +
+                                  ", " + std::to_string(change.gridDivisor) +
+                                  ")";
+    }
+  }
+  return result;
+}
+
+llvm::Expected<std::string> cupilot::taskShapeKey(const Task &task) {
+  auto sizes = evaluateShapeSizes(task, 0);
+  if (!sizes)
+    return sizes.takeError();
+  std::string key;
+  for (const auto &[name, value] : *sizes)
+    key += (key.empty() ? "" : ",") + name + "=" + std::to_string(value);
+  return key + "#" + sha256Hex(writeTask(task)).substr(0, 12);
+}
+
+namespace {
+
+/// Totals of the static estimate for the task's main shape.
+struct WorkTotals {
+  std::optional<double> flops;
+  uint64_t threads = 0;
+};
+
+WorkTotals estimateTotals(const KernelInfo &kernel, const Task &task) {
+  WorkTotals totals;
+  auto sizes = evaluateShapeSizes(task, 0);
+  if (!sizes) {
+    llvm::consumeError(sizes.takeError());
+    return totals;
+  }
+  ExprEnvironment env;
+  for (const auto &[name, value] : *sizes)
+    env[name] = static_cast<double>(value);
+  if (task.launches.empty())
+    return totals;
+  const LaunchGeometry &g = task.launches.front().geometry;
+  const char *dims[] = {"x", "y", "z"};
+  double threads = 1;
+  for (unsigned d = 0; d < 3; ++d) {
+    auto b = Expression::parse(g.block[d]);
+    if (!b) {
+      llvm::consumeError(b.takeError());
+      return totals;
+    }
+    auto bv = b->evaluateInt(env);
+    if (!bv) {
+      llvm::consumeError(bv.takeError());
+      return totals;
+    }
+    env[std::string("block.") + dims[d]] = double(*bv);
+    env[std::string("blockDim.") + dims[d]] = double(*bv);
+  }
+  for (unsigned d = 0; d < 3; ++d) {
+    auto gr = Expression::parse(g.grid[d]);
+    if (!gr) {
+      llvm::consumeError(gr.takeError());
+      return totals;
+    }
+    auto gv = gr->evaluateInt(env);
+    if (!gv) {
+      llvm::consumeError(gv.takeError());
+      return totals;
+    }
+    env[std::string("gridDim.") + dims[d]] = double(*gv);
+    threads *= double(*gv) * env[std::string("blockDim.") + dims[d]];
+  }
+  totals.threads = static_cast<uint64_t>(threads);
+  if (!kernel.estimate.known)
+    return totals;
+  auto f = Expression::parse(kernel.estimate.flopsPerThread);
+  if (!f) {
+    llvm::consumeError(f.takeError());
+    return totals;
+  }
+  auto fv = f->evaluateReal(env);
+  if (!fv) {
+    llvm::consumeError(fv.takeError());
+    return totals;
+  }
+  totals.flops = *fv * threads;
+  return totals;
+}
+
+/// One point on the roofline.
+llvm::json::Object rooflinePoint(std::optional<double> timeMs,
+                                 std::optional<double> flops, uint64_t bytes,
+                                 const DeviceCeilings &device,
+                                 std::string *rooflineClass) {
+  llvm::json::Object o;
+  if (!timeMs || *timeMs <= 0 || bytes == 0) {
+    o["timeMs"] = nullptr;
+    return o;
+  }
+  double seconds = *timeMs * 1e-3;
+  double bandwidth = double(bytes) / seconds / 1e9;
+  o["timeMs"] = *timeMs;
+  o["bandwidthGBs"] = bandwidth;
+  if (!flops) {
+    // Without a FLOP estimate only the memory roof applies.
+    o["gflops"] = nullptr;
+    o["intensity"] = nullptr;
+    double pct = device.peakBandwidthGBs > 0
+                     ? 100.0 * bandwidth / device.peakBandwidthGBs
+                     : 0;
+    o["percentOfRoof"] = pct;
+    std::string cls = pct < 10 ? "latency" : "memory";
+    o["rooflineClass"] = cls;
+    if (rooflineClass)
+      *rooflineClass = cls;
+    return o;
+  }
+  double gflops = *flops / seconds / 1e9;
+  double intensity = *flops / double(bytes);
+  double memoryRoof = intensity * device.peakBandwidthGBs;
+  double ceiling = std::min(device.peakGflopsF32, memoryRoof);
+  double pct = ceiling > 0 ? 100.0 * gflops / ceiling : 0;
+  if (*flops == 0) // pure data movement: the memory roof
+    pct = device.peakBandwidthGBs > 0
+              ? 100.0 * bandwidth / device.peakBandwidthGBs
+              : 0;
+  std::string cls = pct < 10                                  ? "latency"
+                    : memoryRoof < device.peakGflopsF32 || !*flops ? "memory"
+                                                               : "compute";
+  o["gflops"] = gflops;
+  o["intensity"] = intensity;
+  o["percentOfRoof"] = pct;
+  o["rooflineClass"] = cls;
+  if (rooflineClass)
+    *rooflineClass = cls;
+  return o;
+}
+
+struct Scored {
+  Genome genome;
+  double fitness = 0;
+  std::string verdict;
+  std::string reason;
+  std::optional<double> speedup;
+  std::optional<double> timeMs;
+  int64_t evaluationId = 0;
+  std::string planYaml;
+  unsigned generation = 0;
+};
+
+class Evolver {
+public:
+  Evolver(const ParsedFile &parsed, const KernelIndex &index,
+          const KernelInfo &kernel, const Task &task,
+          const std::string &taskFile, const StrategyLibrary &library,
+          TuningDatabase &db, Worker &worker, const DeviceCeilings &device,
+          const EvolveOptions &options, llvm::raw_ostream &log)
+      : parsed(parsed), index(index), kernel(kernel), task(task),
+        taskFile(taskFile), library(library), db(db), worker(worker),
+        device(device), options(options), log(log), rng(options.seed) {}
+
+  llvm::Expected<KernelEvolution> run();
+
+private:
+  llvm::Expected<Scored> evaluate(const Genome &genome, unsigned generation);
+  llvm::Expected<Scored> evaluateSource(const Genome &genome,
+                                        const std::string &planYaml,
+                                        const std::string &source,
+                                        const std::vector<std::string> &flags,
+                                        const Task &candidateTask,
+                                        unsigned generation);
+  Scored failure(const Genome &genome, const std::string &verdict,
+                 const std::string &reason, unsigned generation);
+  bool budgetLeft() const {
+    return newEvaluations < options.maxEvaluations &&
+           std::chrono::steady_clock::now() - start < options.wallTime;
+  }
+  void progress(unsigned generation, const Scored &s);
+
+  const ParsedFile &parsed;
+  const KernelIndex &index;
+  const KernelInfo &kernel;
+  const Task &task;
+  const std::string &taskFile;
+  const StrategyLibrary &library;
+  TuningDatabase &db;
+  Worker &worker;
+  const DeviceCeilings &device;
+  const EvolveOptions &options;
+  llvm::raw_ostream &log;
+  Rng rng;
+
+  std::string original;
+  std::string shape;
+  std::optional<WorkTotals> totals;
+  uint64_t bufferBytes = 0;
+  double bestSpeedup = 1.0;
+  unsigned newEvaluations = 0, reusedEvaluations = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  /// Results by genome text and by variant (source hash + flags).
+  std::map<std::string, Scored> byGenome;
+  std::map<std::string, Scored> byVariant;
+  std::vector<Scored> all;
+};
+
+} // namespace
+
+Scored Evolver::failure(const Genome &genome, const std::string &verdict,
+                        const std::string &reason, unsigned generation) {
+  Scored s;
+  s.genome = genome;
+  s.verdict = verdict;
+  s.reason = reason;
+  s.generation = generation;
+  return s;
+}
+
+void Evolver::progress(unsigned generation, const Scored &s) {
+  std::string line = llvm::formatv(
+      "[{0}] gen {1}/{2}  evals {3} (+{4} reused)  best {5:F3}x  {6}: {7}{8}",
+      kernel.qualifiedName, generation, options.generations, newEvaluations,
+      reusedEvaluations, bestSpeedup, s.genome.str(), s.verdict,
+      s.speedup ? llvm::formatv(" {0:F3}x", *s.speedup).str()
+                : (s.reason.empty() ? "" : " (" + s.reason + ")"));
+  if (options.terminal) {
+    if (line.size() > 118)
+      line = line.substr(0, 115) + "...";
+    log << "\r\x1b[2K" << line;
+  } else {
+    log << line << "\n";
+  }
+  log.flush();
+}
+
+llvm::Expected<Scored>
+Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
+                        const std::string &source,
+                        const std::vector<std::string> &flags,
+                        const Task &candidateTask, unsigned generation) {
+  std::string variantKey =
+      sha256Hex(source) + "|" + llvm::join(flags, " ") + "|" +
+      sha256Hex(writeTask(candidateTask));
+  if (auto it = byVariant.find(variantKey); it != byVariant.end()) {
+    // The same variant under another genome: no new evaluation.
+    Scored s = it->second;
+    s.genome = genome;
+    s.generation = generation;
+    return s;
+  }
+  EvaluationKey key;
+  key.kernelFingerprint = kernel.fingerprint;
+  key.gpuArch = device.arch;
+  key.taskShape = shape;
+  key.sourceHash = sha256Hex(source + "\n" + writeTask(candidateTask));
+  key.compileOptions = llvm::join(flags, " ");
+
+  Scored s;
+  s.genome = genome;
+  s.planYaml = planYaml;
+  s.generation = generation;
+  auto existing = db.findEvaluation(key);
+  if (!existing)
+    return existing.takeError();
+  if (*existing) {
+    const EvaluationRecord &r = **existing;
+    s.verdict = r.verdict;
+    s.reason = r.reason;
+    s.speedup = r.speedup;
+    s.timeMs = r.timeMs;
+    s.evaluationId = r.id;
+    ++reusedEvaluations;
+  } else {
+    EvaluateOptions eval = options.evaluate;
+    eval.candidateOptions = flags;
+    eval.candidateTask = candidateTask;
+    auto result = evaluateTask(worker, task, original, source, eval);
+    if (!result)
+      return result.takeError();
+    ++newEvaluations;
+    EvaluationRecord r;
+    r.key = key;
+    r.kernelName = kernel.qualifiedName;
+    r.sourceFile = parsed.getFile();
+    r.genome = genome.str();
+    r.planYaml = planYaml;
+    r.verdict = toString(result->verdict).str();
+    r.reason = result->reason;
+    if (result->candidate)
+      r.timeMs = result->candidate->medianMs;
+    if (result->baseline)
+      r.baselineMs = result->baseline->medianMs;
+    if (result->passed() && result->speedup > 0)
+      r.speedup = result->speedup;
+    std::string json;
+    llvm::raw_string_ostream os(json);
+    os << toJSON(*result);
+    r.resultJson = json;
+    auto id = db.recordEvaluation(r);
+    if (!id)
+      return id.takeError();
+    s.verdict = r.verdict;
+    s.reason = r.reason;
+    s.speedup = r.speedup;
+    s.timeMs = r.timeMs;
+    s.evaluationId = *id;
+    if (result->bufferBytes)
+      bufferBytes = result->bufferBytes;
+  }
+  s.fitness = s.verdict == "passed" ? s.speedup.value_or(0) : 0;
+  if (s.verdict == "passed" && s.speedup &&
+      *s.speedup >= options.minSpeedup && !genome.genes.empty()) {
+    auto better = db.offerBest(s.evaluationId);
+    if (!better)
+      return better.takeError();
+  }
+  byVariant[variantKey] = s;
+  return s;
+}
+
+llvm::Expected<Scored> Evolver::evaluate(const Genome &genome,
+                                         unsigned generation) {
+  std::string text = genome.str();
+  if (auto it = byGenome.find(text); it != byGenome.end())
+    return it->second;
+  Scored s;
+  FeatureSet features = makeFeatureSet(kernel, &task, "");
+  auto plan = lowerGenome(genome, library, features);
+  if (!plan) {
+    s = failure(genome, "lowering-error", llvm::toString(plan.takeError()),
+                generation);
+  } else {
+    ApplyOptions apply;
+    apply.frontend = options.frontend;
+    apply.frontend.printDiagnostics = false;
+    auto rewritten = applyPlan(parsed, index, *plan, apply);
+    if (!rewritten) {
+      std::string why = llvm::toString(rewritten.takeError());
+      // Keep the diagnostic's message, not the file path in front of it.
+      size_t at = why.find("error: ");
+      s = failure(genome, "illegal-rewrite",
+                  at == std::string::npos ? why : why.substr(at + 7),
+                  generation);
+    } else {
+      Task candidateTask = applyLaunchChanges(task, *rewritten);
+      if (rewritten->source == original && rewritten->compileFlags.empty() &&
+          writeTask(candidateTask) == writeTask(task) &&
+          !genome.genes.empty()) {
+        s = failure(genome, "no-op", "the plan does not change the kernel",
+                    generation);
+      } else {
+        auto scored = evaluateSource(genome, writePlan(*plan),
+                                     rewritten->source, rewritten->compileFlags,
+                                     candidateTask, generation);
+        if (!scored)
+          return scored.takeError();
+        s = std::move(*scored);
+      }
+    }
+  }
+  if (s.fitness > bestSpeedup)
+    bestSpeedup = s.fitness;
+  byGenome[text] = s;
+  all.push_back(s);
+  progress(generation, s);
+  return s;
+}
+
+llvm::Expected<KernelEvolution> Evolver::run() {
+  auto buffer = llvm::MemoryBuffer::getFile(parsed.getFile(), /*IsText=*/true);
+  if (!buffer)
+    return makeError(ExitCode::InputError, "{0}: cannot read: {1}",
+                     parsed.getFile(), buffer.getError().message());
+  original = (*buffer)->getBuffer().str();
+  auto shapeKey = taskShapeKey(task);
+  if (!shapeKey)
+    return shapeKey.takeError();
+  shape = *shapeKey;
+
+  // The original against itself: checks the reference (a racy or partial
+  // kernel is refused) and measures the baseline.
+  auto base = evaluate(Genome(), 0);
+  if (!base)
+    return base.takeError();
+  if (base->verdict != "passed")
+    return makeError(ExitCode::VerificationFailed,
+                     "kernel '{0}': the original does not verify against "
+                     "itself ({1}: {2}); cupilot refuses to tune against it",
+                     kernel.qualifiedName, base->verdict, base->reason);
+  totals = estimateTotals(kernel, task);
+  std::string rooflineClass;
+  llvm::json::Object originalPoint = rooflinePoint(
+      base->timeMs, totals->flops, bufferBytes, device, &rooflineClass);
+
+  FeatureSet features = makeFeatureSet(kernel, &task, rooflineClass);
+  std::vector<const Strategy *> applicable =
+      applicableStrategies(library, features);
+  Steering steering{rooflineClass, 3.0};
+  log << "[" << kernel.qualifiedName << "] " << rooflineClass
+      << "-bound; applicable strategies: ";
+  for (const Strategy *s : applicable)
+    log << s->id << (s == applicable.back() ? "" : ", ");
+  log << "\n";
+
+  // Seed: best genomes of other kernels that fit this one, one genome per
+  // applicable strategy (the steering class first), then random ones.
+  std::vector<Genome> population;
+  std::set<std::string> seeded;
+  auto add = [&](Genome g) {
+    g = normalizeGenome(std::move(g), library, applicable);
+    if (g.genes.empty() || !seeded.insert(g.str()).second)
+      return;
+    population.push_back(std::move(g));
+  };
+  auto known = db.listBest(16);
+  if (!known)
+    return known.takeError();
+  for (const BestVariant &b : *known) {
+    auto g = parseGenome(b.genome);
+    if (!g) {
+      llvm::consumeError(g.takeError());
+      continue;
+    }
+    bool fits = llvm::all_of(g->genes, [&](const Gene &gene) {
+      return llvm::any_of(applicable, [&](const Strategy *s) {
+        return s->id == gene.strategy;
+      });
+    });
+    if (fits && !verifyGenome(*g, library))
+      add(*g);
+    if (population.size() >= options.population / 2)
+      break;
+  }
+  std::vector<const Strategy *> ordered = applicable;
+  std::stable_partition(ordered.begin(), ordered.end(), [&](const Strategy *s) {
+    return toString(s->bottleneck) == rooflineClass;
+  });
+  for (const Strategy *s : ordered) {
+    if (population.size() >= options.population)
+      break;
+    add(Genome{{defaultGene(*s)}});
+  }
+  for (unsigned tries = 0;
+       population.size() < options.population && tries < 100; ++tries)
+    add(randomGenome(applicable, library, steering, rng));
+
+  llvm::json::Array history;
+  history.push_back(llvm::json::Object{{"generation", 0},
+                                       {"evaluations", 1},
+                                       {"bestSpeedup", 1.0}});
+  unsigned stale = 0;
+  double previousBest = bestSpeedup;
+  for (unsigned gen = 1; gen <= options.generations && budgetLeft(); ++gen) {
+    std::vector<Scored> scored;
+    for (const Genome &g : population) {
+      if (!budgetLeft())
+        break;
+      auto s = evaluate(g, gen);
+      if (!s)
+        return s.takeError();
+      scored.push_back(*s);
+    }
+    history.push_back(llvm::json::Object{
+        {"generation", gen},
+        {"evaluations", static_cast<int64_t>(all.size())},
+        {"bestSpeedup", bestSpeedup}});
+    if (bestSpeedup > previousBest * 1.005) {
+      stale = 0;
+      previousBest = bestSpeedup;
+    } else if (++stale >= options.patience) {
+      log << (options.terminal ? "\n" : "") << "[" << kernel.qualifiedName
+          << "] no improvement for " << stale << " generations; stopping\n";
+      break;
+    }
+    // Next generation: elite, then children of tournament winners.
+    std::vector<Scored> ranked;
+    for (auto &[text, s] : byGenome)
+      if (!s.genome.genes.empty())
+        ranked.push_back(s);
+    std::sort(ranked.begin(), ranked.end(), [](const Scored &a, const Scored &b) {
+      if (a.fitness != b.fitness)
+        return a.fitness > b.fitness;
+      return a.genome.str() < b.genome.str();
+    });
+    if (ranked.empty())
+      break;
+    std::vector<Genome> next;
+    std::set<std::string> inNext;
+    for (unsigned i = 0; i < ranked.size() && next.size() < options.elite; ++i)
+      if (ranked[i].fitness > 0 && inNext.insert(ranked[i].genome.str()).second)
+        next.push_back(ranked[i].genome);
+    auto tournament = [&]() -> const Genome & {
+      const Scored &a = ranked[rng.below(ranked.size())];
+      const Scored &b = ranked[rng.below(ranked.size())];
+      return a.fitness >= b.fitness ? a.genome : b.genome;
+    };
+    unsigned attempts = 0;
+    while (next.size() < options.population && attempts++ < 200) {
+      Genome child = crossover(tournament(), tournament(), library, applicable,
+                               rng);
+      if (rng.chance(0.7) || byGenome.count(child.str()))
+        child = mutate(child, library, applicable, steering, rng);
+      if (child.genes.empty() || byGenome.count(child.str()) ||
+          !inNext.insert(child.str()).second)
+        continue;
+      next.push_back(std::move(child));
+    }
+    // Elites were evaluated already; only new genomes cost evaluations.
+    population = std::move(next);
+    if (llvm::all_of(population,
+                     [&](const Genome &g) { return byGenome.count(g.str()); }))
+      break;
+  }
+  if (options.terminal)
+    log << "\n";
+
+  KernelEvolution result;
+  result.evaluations = newEvaluations;
+  result.reused = reusedEvaluations;
+  const Scored *best = nullptr;
+  for (const Scored &s : all)
+    if (s.verdict == "passed" && s.speedup && !s.genome.genes.empty() &&
+        *s.speedup >= options.minSpeedup &&
+        (!best || *s.speedup > *best->speedup))
+      best = &s;
+
+  llvm::json::Array evaluations;
+  for (const Scored &s : all)
+    evaluations.push_back(llvm::json::Object{
+        {"genome", s.genome.str()},
+        {"verdict", s.verdict},
+        {"reason", s.reason},
+        {"speedup", s.speedup ? llvm::json::Value(*s.speedup) : nullptr},
+        {"timeMs", s.timeMs ? llvm::json::Value(*s.timeMs) : nullptr},
+        {"generation", s.generation}});
+  llvm::json::Value bestJson = nullptr;
+  if (best) {
+    llvm::json::Object point = rooflinePoint(best->timeMs, totals->flops,
+                                             bufferBytes, device, nullptr);
+    point["genome"] = best->genome.str();
+    point["speedup"] = *best->speedup;
+    point["plan"] = best->planYaml;
+    bestJson = std::move(point);
+    BestVariant b;
+    b.kernelFingerprint = kernel.fingerprint;
+    b.gpuArch = device.arch;
+    b.taskShape = shape;
+    b.kernelName = kernel.qualifiedName;
+    b.evaluationId = best->evaluationId;
+    b.genome = best->genome.str();
+    b.planYaml = best->planYaml;
+    b.speedup = *best->speedup;
+    result.best = std::move(b);
+  }
+  result.report = llvm::json::Object{{"kernel", kernel.qualifiedName},
+                                     {"fingerprint", kernel.fingerprint},
+                                     {"task", taskFile},
+                                     {"shape", shape},
+                                     {"original", std::move(originalPoint)},
+                                     {"best", std::move(bestJson)},
+                                     {"history", std::move(history)},
+                                     {"evaluations", std::move(evaluations)}};
+  return result;
+}
+
+llvm::Expected<KernelEvolution>
+cupilot::evolveKernel(const ParsedFile &parsed, const KernelIndex &index,
+                      llvm::StringRef kernelName, const Task &task,
+                      const std::string &taskFile,
+                      const StrategyLibrary &library, TuningDatabase &db,
+                      Worker &worker, const DeviceCeilings &device,
+                      const EvolveOptions &options, llvm::raw_ostream &log) {
+  const KernelInfo *kernel = index.find(kernelName.str());
+  if (!kernel)
+    return makeError(ExitCode::UnknownKernel, "{0}: no kernel named '{1}'",
+                     parsed.getFile(), kernelName);
+  Evolver evolver(parsed, index, *kernel, task, taskFile, library, db, worker,
+                  device, options, log);
+  return evolver.run();
+}

@@ -1,0 +1,155 @@
+//===- TuningDatabaseTest.cpp - The SQLite tuning database ----------------===//
+//
+// Part of cupilot.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cupilot/Tuner/TuningDatabase.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include <sqlite3.h>
+
+using namespace cupilot;
+using ::testing::HasSubstr;
+
+namespace {
+
+class TuningDatabaseTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("cupilot-db", dir));
+    path = (dir + "/sub/dir/tuning.db").str();
+  }
+  void TearDown() override { llvm::sys::fs::remove_directories(dir); }
+
+  static EvaluationRecord record(const std::string &hash, double speedup,
+                                 const std::string &verdict = "passed") {
+    EvaluationRecord r;
+    r.key = {"fp1", "sm_90", "n=1024", hash, "-O3"};
+    r.kernelName = "saxpy";
+    r.sourceFile = "saxpy.cu";
+    r.genome = "g-" + hash;
+    r.planYaml = "plan: x\nsteps: []\n";
+    r.verdict = verdict;
+    r.timeMs = 1.0 / speedup;
+    r.baselineMs = 1.0;
+    r.speedup = speedup;
+    r.resultJson = "{}";
+    return r;
+  }
+
+  llvm::SmallString<128> dir;
+  std::string path;
+};
+
+} // namespace
+
+TEST_F(TuningDatabaseTest, CreatesFileAndSchema) {
+  auto db = TuningDatabase::open(path);
+  ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+  EXPECT_TRUE(llvm::sys::fs::exists(path));
+  auto version = db->getSchemaVersion();
+  ASSERT_TRUE(bool(version));
+  EXPECT_EQ(*version, TuningDatabase::SchemaVersion);
+  auto count = db->countEvaluations();
+  ASSERT_TRUE(bool(count));
+  EXPECT_EQ(*count, 0);
+}
+
+TEST_F(TuningDatabaseTest, RecordsAndFindsByKeyAcrossReopen) {
+  int64_t id;
+  {
+    auto db = TuningDatabase::open(path);
+    ASSERT_TRUE(bool(db));
+    auto r = db->recordEvaluation(record("h1", 1.5));
+    ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+    id = *r;
+    // The same key again: nothing new, same id.
+    auto again = db->recordEvaluation(record("h1", 9.0));
+    ASSERT_TRUE(bool(again));
+    EXPECT_EQ(*again, id);
+  }
+  auto db = TuningDatabase::open(path);
+  ASSERT_TRUE(bool(db));
+  auto found = db->findEvaluation(record("h1", 0).key);
+  ASSERT_TRUE(bool(found));
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, id);
+  EXPECT_EQ((*found)->genome, "g-h1");
+  EXPECT_DOUBLE_EQ(*(*found)->speedup, 1.5);
+  auto missing = db->findEvaluation(record("h2", 0).key);
+  ASSERT_TRUE(bool(missing));
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(TuningDatabaseTest, BestOnlyImprovesAndOnlyForPassed) {
+  auto db = TuningDatabase::open(path);
+  ASSERT_TRUE(bool(db));
+  int64_t a = *db->recordEvaluation(record("a", 1.2));
+  int64_t b = *db->recordEvaluation(record("b", 1.1));
+  int64_t c = *db->recordEvaluation(record("c", 3.0, "failed"));
+  int64_t d = *db->recordEvaluation(record("d", 1.4));
+  EXPECT_TRUE(*db->offerBest(a));
+  EXPECT_FALSE(*db->offerBest(b));
+  EXPECT_FALSE(*db->offerBest(c));
+  EXPECT_TRUE(*db->offerBest(d));
+  auto best = db->findBest("fp1");
+  ASSERT_TRUE(bool(best));
+  ASSERT_EQ(best->size(), 1u);
+  EXPECT_EQ((*best)[0].evaluationId, d);
+  EXPECT_EQ((*best)[0].genome, "g-d");
+  EXPECT_DOUBLE_EQ((*best)[0].speedup, 1.4);
+  EXPECT_FALSE(bool(db->offerBest(12345)));
+  llvm::consumeError(db->offerBest(12345).takeError());
+}
+
+TEST_F(TuningDatabaseTest, RefusesNewerSchemaAndNonDatabases) {
+  {
+    auto db = TuningDatabase::open(path);
+    ASSERT_TRUE(bool(db));
+  }
+  sqlite3 *raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version=99", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto db = TuningDatabase::open(path);
+  ASSERT_FALSE(bool(db));
+  EXPECT_THAT(llvm::toString(db.takeError()),
+              HasSubstr("schema version 99, newer than this cupilot"));
+
+  std::string junk = (dir + "/junk.db").str();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(junk, ec);
+    os << "this is not a database, just text that is long enough to matter";
+  }
+  auto bad = TuningDatabase::open(junk);
+  ASSERT_FALSE(bool(bad));
+  EXPECT_THAT(llvm::toString(bad.takeError()), HasSubstr("tuning database"));
+
+  auto none = TuningDatabase::openReadOnly((dir + "/none.db").str());
+  ASSERT_FALSE(bool(none));
+  EXPECT_THAT(llvm::toString(none.takeError()), HasSubstr("does not exist"));
+}
+
+TEST_F(TuningDatabaseTest, ReadOnlyOpenSeesCommittedData) {
+  {
+    auto db = TuningDatabase::open(path);
+    ASSERT_TRUE(bool(db));
+    int64_t id = *db->recordEvaluation(record("x", 2.0));
+    ASSERT_TRUE(*db->offerBest(id));
+  }
+  auto db = TuningDatabase::openReadOnly(path);
+  ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+  auto best = db->listBest(10);
+  ASSERT_TRUE(bool(best));
+  ASSERT_EQ(best->size(), 1u);
+  EXPECT_EQ((*best)[0].kernelName, "saxpy");
+}
