@@ -39,20 +39,28 @@ function(add_cupilot_tool name)
   add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
   cupilot_filter_llvm_libs(libs ${ARG_LINK_LIBS})
   target_link_libraries(${name} PRIVATE ${libs})
-  if(CUPILOT_STATIC_LLVM)
+  set(uses_llvm OFF)
+  if("clang-cpp" IN_LIST ARG_LINK_LIBS OR "LLVM" IN_LIST ARG_LINK_LIBS)
+    set(uses_llvm ON)
+  endif()
+  if(CUPILOT_STATIC_LLVM AND uses_llvm)
     file(GLOB clang_archives ${LLVM_LIBRARY_DIR}/libclang[A-Z]*.a)
     execute_process(COMMAND ${LLVM_TOOLS_BINARY_DIR}/llvm-config --link-static
-                            --libs all
+                            --libfiles all
                     OUTPUT_VARIABLE llvm_static OUTPUT_STRIP_TRAILING_WHITESPACE)
     separate_arguments(llvm_static UNIX_COMMAND "${llvm_static}")
     list(FILTER llvm_static EXCLUDE REGEX "Polly")
     find_library(CUPILOT_YAML_STATIC libyaml-cpp.a REQUIRED)
     find_library(CUPILOT_SQLITE_STATIC libsqlite3.a REQUIRED)
+    # Static compression libraries when installed, else the shared ones
+    # (which GPU machines have; there may be no -dev symlink here).
+    find_library(CUPILOT_ZLIB NAMES libz.a z REQUIRED)
+    find_library(CUPILOT_ZSTD NAMES libzstd.a libzstd.so.1 zstd REQUIRED)
     target_link_libraries(${name} PRIVATE
       -Wl,--start-group ${clang_archives} ${llvm_static}
       ${CUPILOT_YAML_STATIC} ${CUPILOT_SQLITE_STATIC} -Wl,--end-group
       -static-libstdc++ -static-libgcc -Wl,--gc-sections -s
-      z zstd pthread dl m)
+      ${CUPILOT_ZLIB} ${CUPILOT_ZSTD} pthread dl m)
   endif()
   set_target_properties(${name} PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)

@@ -1,22 +1,42 @@
 #!/usr/bin/env bash
 # The main job on its defaults: set up and build (scripts/setup.sh), then run
-# cupilot over the naive kernels of bench/kernels: index every kernel and
-# draft a task file for each, writing results to ./out/.
-#
-# No LLM key and no GPU are needed for these steps.
+# cupilot over the naive kernels of bench/kernels with the built-in strategy
+# engine (no LLM key) and the tuning database ./.cupilot/tuning.db:
+#   - index every kernel and list the strategies that apply to it;
+#   - on a machine with a GPU: evolve each kernel against its task in
+#     bench/tasks (reports and optimized sources in ./out/);
+#   - without a GPU: apply the best variants already in the database
+#     (--apply-best needs no GPU) and say that evolution was skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 BUILD_DIR=${BUILD_DIR:-build}
 OPT="$BUILD_DIR/bin/cupilot-opt"
-mkdir -p out
+DB=.cupilot/tuning.db
+mkdir -p out .cupilot
+
+gpu=0
+if [[ -e /dev/nvidia0 ]] || command -v nvidia-smi >/dev/null 2>&1 &&
+  nvidia-smi -L >/dev/null 2>&1; then
+  gpu=1
+fi
+
 for cu in bench/kernels/*.cu; do
   name=$(basename "$cu" .cu)
   echo "== $cu"
   "$OPT" "$cu" --list-kernels
-  "$OPT" "$cu" --list-kernels --format=json -o "out/$name.kernels.json"
-  for kernel in $(python3 -c 'import json,sys; [print(k["qualifiedName"]) for k in json.load(open(sys.argv[1]))["kernels"] if not k["template"] or k["template"]["kind"] != "primary"]' "out/$name.kernels.json"); do
-    "$OPT" "$cu" --emit=task-template --kernel "$kernel" -o "out/$name.$kernel.task.yaml"
-    echo "   drafted out/$name.$kernel.task.yaml"
-  done
+  "$OPT" "$cu" --emit=strategies --kernel "$name" --task "bench/tasks/$name.task.yaml"
+  if ((gpu)); then
+    "$OPT" "$cu" --task "bench/tasks/$name.task.yaml" --evolve --db "$DB" \
+      --report "out/$name" -o "out/$name.opt.cu"
+  elif [[ -f $DB ]]; then
+    "$OPT" "$cu" --apply-best --db "$DB" -o "out/$name.opt.cu"
+  fi
 done
+if ((gpu)); then
+  python3 bench/summarize.py out/*.json | tee out/table.md
+else
+  echo "no GPU on this machine: evolution skipped (it needs one);" \
+    "kernel indexes and applicable strategies are above" \
+    "$([[ -f $DB ]] && echo "; best known variants applied to out/*.opt.cu")"
+fi

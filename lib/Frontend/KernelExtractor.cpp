@@ -647,6 +647,11 @@ public:
     }
     if (const auto *tmp = dyn_cast<MaterializeTemporaryExpr>(e))
       return toPoly(tmp->getSubExpr(), flags, substituteIVs, depth + 1);
+    // `i = block.group_index().x * ...` destroys temporaries at its end.
+    if (const auto *full = dyn_cast<FullExpr>(e))
+      return toPoly(full->getSubExpr(), flags, substituteIVs, depth + 1);
+    if (const auto *bind = dyn_cast<CXXBindTemporaryExpr>(e))
+      return toPoly(bind->getSubExpr(), flags, substituteIVs, depth + 1);
     if (const auto *subst = dyn_cast<SubstNonTypeTemplateParmExpr>(e))
       return toPoly(subst->getReplacement(), flags, substituteIVs, depth + 1);
 
@@ -734,10 +739,63 @@ public:
       }
       return opaque(e, flags, substituteIVs, depth);
     }
+    if (std::optional<Polynomial> p = cooperativeGroupsIndex(e, flags))
+      return *p;
     return opaque(e, flags, substituteIVs, depth);
   }
 
 private:
+  /// Thread and block indices read through cooperative groups: a
+  /// thread_block's `thread_rank()` is the linear thread index, its
+  /// `thread_index().x`, `group_index().x` and `group_dim().x` are
+  /// threadIdx.x, blockIdx.x and blockDim.x. The rank in a tile or in the
+  /// grid depends on the thread, but not affinely (flagged, not returned).
+  std::optional<Polynomial> cooperativeGroupsIndex(const Expr *e,
+                                                   PolyFlags &flags) {
+    std::string component;
+    if (const auto *member = dyn_cast<MemberExpr>(e)) {
+      component = member->getMemberDecl()->getName().str();
+      e = member->getBase()->IgnoreImplicit()->IgnoreParens();
+    }
+    const auto *call = dyn_cast<CallExpr>(e);
+    if (!call || !inCooperativeGroups(call))
+      return std::nullopt;
+    std::string name = calleeName(call);
+    // The group's type: the object of `block.thread_rank()`, also when the
+    // member function is static (then the call is not a member call).
+    const CXXRecordDecl *record = nullptr;
+    if (const auto *memberCall = dyn_cast<CXXMemberCallExpr>(call))
+      record = memberCall->getRecordDecl();
+    else if (const auto *callee = dyn_cast<MemberExpr>(
+                 call->getCallee()->IgnoreParenImpCasts()))
+      record = callee->getBase()->getType()->getAsCXXRecordDecl();
+    bool isBlock = record && record->getName() == "thread_block";
+    if (component.empty()) {
+      if (name != "thread_rank")
+        return std::nullopt;
+      if (!isBlock) {
+        flags.opaqueThreadDims |= 1;
+        return std::nullopt;
+      }
+      noteThreadDim("threadIdx.x");
+      auto sym = [](const char *s) { return Polynomial::symbol(s); };
+      return sym("threadIdx.x") +
+             sym("blockDim.x") *
+                 (sym("threadIdx.y") + sym("blockDim.y") * sym("threadIdx.z"));
+    }
+    const char *builtin = name == "thread_index" ? "threadIdx"
+                          : name == "group_index" ? "blockIdx"
+                          : name == "group_dim" || name == "dim_threads"
+                              ? "blockDim"
+                              : nullptr;
+    if (!isBlock || !builtin ||
+        (component != "x" && component != "y" && component != "z"))
+      return std::nullopt;
+    std::string index = std::string(builtin) + "." + component;
+    noteThreadDim(index);
+    return Polynomial::symbol(index);
+  }
+
   //===--------------------------------------------------------------------===//
   // Loops
   //===--------------------------------------------------------------------===//

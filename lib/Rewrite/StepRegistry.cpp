@@ -32,6 +32,7 @@ const Registration Rules[] = {
     {"grid-stride", applyGridStride},
     {"coarsen", applyCoarsen},
     {"vectorize", applyVectorize},
+    {"warp-shuffle-reduce", applyWarpShuffleReduce},
 };
 
 } // namespace

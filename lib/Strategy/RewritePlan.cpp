@@ -83,6 +83,11 @@ const ParamSchema CoarsenParams[] = {
 const ParamSchema VectorizeParams[] = {
     {"width", ParamType::Int, true, 2, 4, "vector width: 2 or 4"},
 };
+const ParamSchema WarpShuffleReduceParams[] = {
+    {"loop", ParamType::Int, false, 0, MaxLoopId,
+     "loop id of the tree reduction (default: the first halving loop at the "
+     "top level of the kernel)"},
+};
 
 const StepSchema Schemas[] = {
     {"launch-bounds", true, LaunchBoundsParams,
@@ -111,6 +116,9 @@ const StepSchema Schemas[] = {
     {"vectorize", true, VectorizeParams,
      "float2/float4 (half2, ...) loads and stores with an alignment and size "
      "guard and a scalar path; the grid shrinks by `width`"},
+    {"warp-shuffle-reduce", true, WarpShuffleReduceParams,
+     "replace a shared-memory tree reduction by __shfl_down_sync within "
+     "warps and one shared slot per warp"},
 };
 
 } // namespace

@@ -44,16 +44,21 @@ struct Box {
   double height() const { return bottom - top; }
 };
 
-/// A log10 axis over whole decades [10^lo, 10^hi] mapped onto [from, to].
+/// A log10 axis: 10^lo .. 10^hi mapped onto [from, to]. `lo` is a whole
+/// decade; `hi` is one too unless the top needs room for a roof label.
 struct LogAxis {
-  int lo = 0, hi = 1;
+  double lo = 0, hi = 1;
   double from = 0, to = 1;
 
-  double map(double value) const {
-    return from + (std::log10(value) - lo) / (hi - lo) * (to - from);
+  double map(double value) const { return mapLog(std::log10(value)); }
+  double mapLog(double log) const {
+    return from + (log - lo) / (hi - lo) * (to - from);
   }
   double min() const { return std::pow(10.0, lo); }
   double max() const { return std::pow(10.0, hi); }
+  int firstDecade() const { return static_cast<int>(std::ceil(lo - 1e-9)); }
+  int lastDecade() const { return static_cast<int>(std::floor(hi + 1e-9)); }
+  double pixelsPerDecade() const { return std::fabs(to - from) / (hi - lo); }
 };
 
 /// The smallest whole-decade axis that holds the positive `values` with a
@@ -75,15 +80,22 @@ LogAxis fitLogAxis(llvm::ArrayRef<double> values, int minDecades,
     axis.hi = fallbackLo + minDecades;
     return axis;
   }
-  axis.lo = static_cast<int>(std::floor(lo - 0.1));
-  axis.hi = static_cast<int>(std::ceil(hi + 0.1));
+  axis.lo = std::floor(lo - 0.1);
+  axis.hi = std::ceil(hi + 0.1);
   while (axis.hi - axis.lo < minDecades) {
-    if ((axis.hi - axis.lo) % 2)
-      --axis.lo;
+    if (static_cast<int>(axis.hi - axis.lo) % 2)
+      axis.lo -= 1;
     else
-      ++axis.hi;
+      axis.hi += 1;
   }
   return axis;
+}
+
+/// Raises the top of `axis` so that `pixels` fit above 10^`top`.
+void makeHeadroom(LogAxis &axis, double top, double pixels) {
+  double needed = pixels / axis.pixelsPerDecade();
+  if (axis.hi - top < needed)
+    axis.hi = top + needed * 1.15;
 }
 
 /// "0.01", "1", "100", "10k", "1M", "1e12".
@@ -126,8 +138,10 @@ double niceStep(double range, int targetTicks) {
   double raw = range / targetTicks;
   double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   double normalized = raw / magnitude;
-  double nice = normalized <= 1 ? 1 : normalized <= 2 ? 2 : normalized <= 5 ? 5
-                                                                           : 10;
+  double nice = normalized <= 1   ? 1
+                : normalized <= 2 ? 2
+                : normalized <= 5 ? 5
+                                  : 10;
   return nice * magnitude;
 }
 
@@ -182,7 +196,7 @@ std::string rooflineSummary(const RooflinePoint &point) {
 }
 
 /// Estimated box of a label in the chart's 11.5px semibold sans-serif.
-constexpr double LabelCharWidth = 6.9, LabelHeight = 13;
+constexpr double LabelCharWidth = 7.2, LabelHeight = 13;
 
 struct Marker {
   size_t kernel;
@@ -206,10 +220,10 @@ PlacedLabel placeLabel(double x, double y, double width, const Box &area,
     const char *anchor;
   };
   static const Candidate candidates[] = {
-      {10, 4, "start"},    {-10, 4, "end"},      {0, -12, "middle"},
-      {0, 21, "middle"},   {8, -9, "start"},     {8, 17, "start"},
-      {-8, -9, "end"},     {-8, 17, "end"},      {14, -20, "start"},
-      {14, 28, "start"},   {-14, -20, "end"},    {-14, 28, "end"},
+      {10, 4, "start"},  {-10, 4, "end"},   {0, -12, "middle"},
+      {0, 21, "middle"}, {8, -9, "start"},  {8, 17, "start"},
+      {-8, -9, "end"},   {-8, 17, "end"},   {14, -20, "start"},
+      {14, 28, "start"}, {-14, -20, "end"}, {-14, 28, "end"},
   };
   PlacedLabel bestSpot{};
   double bestCost = std::numeric_limits<double>::infinity();
@@ -250,6 +264,16 @@ void writeText(raw_ostream &os, StringRef cls, double x, double y,
      << escapeHTML(text) << "</text>\n";
 }
 
+/// Opens an `<svg>` of the given size; `label` is its accessible name.
+void writeSvgStart(raw_ostream &os, StringRef id, StringRef cls, double width,
+                   double height, StringRef label) {
+  std::string w = formatFixed(width, 0), h = formatFixed(height, 0);
+  os << "<svg id=\"" << id << "\" class=\"" << cls
+     << "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << w << " "
+     << h << "\" width=\"" << w << "\" height=\"" << h
+     << "\" role=\"img\" aria-label=\"" << escapeHTML(label) << "\">\n";
+}
+
 /// The two marker shapes, shared with the HTML legend.
 constexpr const char *OriginalShape = "<circle r=\"6\"/>";
 constexpr const char *BestShape = "<path d=\"M0 -8L8 0L0 8L-8 0Z\"/>";
@@ -260,8 +284,7 @@ constexpr const char *BestShape = "<path d=\"M0 -8L8 0L0 8L-8 0Z\"/>";
 // Roofline
 //===----------------------------------------------------------------------===//
 
-void cupilot::report::renderRooflineChart(raw_ostream &os,
-                                          const Report &report,
+void cupilot::report::renderRooflineChart(raw_ostream &os, const Report &report,
                                           std::vector<std::string> &notes) {
   constexpr double Width = 960, Height = 560;
   const Box plot{76, 28, Width - 28, Height - 60};
@@ -273,8 +296,8 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
     notes.push_back("The device has no measured peak bandwidth: the memory "
                     "roof is not drawn.");
   if (!f32)
-    notes.push_back("The device has no f32 peak: the compute roof is not "
-                    "drawn.");
+    notes.push_back("The device has no f32 peak: the f32 compute roof is "
+                    "not drawn.");
 
   // The markers that can be placed; the others get a note.
   struct Candidate {
@@ -308,6 +331,10 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
     xs.push_back(*c.point->intensity);
   if (ridge)
     xs.push_back(*ridge);
+  if (bandwidth)
+    for (const auto &[precision, gflops] : device.peakGflops)
+      if (positive(gflops))
+        xs.push_back(*gflops / *bandwidth);
   LogAxis x = fitLogAxis(xs, 3, -2, plot.left, plot.right);
 
   std::vector<double> ys;
@@ -319,34 +346,41 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
   if (bandwidth)
     ys.push_back(*bandwidth * x.min());
   LogAxis y = fitLogAxis(ys, 3, 0, plot.bottom, plot.top);
+  // Room for the label above the highest compute roof.
+  double highestRoof = 0;
+  for (const auto &[precision, gflops] : device.peakGflops)
+    if (positive(gflops))
+      highestRoof = std::max(highestRoof, *gflops);
+  if (highestRoof > 0)
+    makeHeadroom(y, std::log10(highestRoof), 22);
 
-  os << "<svg id=\"roofline\" class=\"chart roofline\" "
-        "xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 "
-     << Width << " " << Height << "\" width=\"" << Width << "\" height=\""
-     << Height << "\" role=\"img\" aria-label=\""
-     << escapeHTML("Roofline of " + std::to_string(report.kernels.size()) +
-                   " kernels on " + device.name)
-     << "\">\n";
+  writeSvgStart(os, "roofline", "chart roofline", Width, Height,
+                "Roofline of " + std::to_string(report.kernels.size()) +
+                    " kernels on " + device.name);
   os << "<rect class=\"plot-bg\" x=\"" << formatCoord(plot.left) << "\" y=\""
      << formatCoord(plot.top) << "\" width=\"" << formatCoord(plot.width())
      << "\" height=\"" << formatCoord(plot.height()) << "\"/>\n";
 
   // Grid: a line per decade, light lines at 2..9 times each decade.
   os << "<g class=\"grid\">\n";
-  for (int decade = x.lo; decade <= x.hi; ++decade) {
-    for (int m = 1; m <= 9 && (m == 1 || decade < x.hi); ++m) {
-      double px = x.map(m * std::pow(10.0, decade));
-      writeLine(os, m == 1 ? "grid major" : "grid minor", px, plot.top, px,
-                plot.bottom);
+  auto grid = [&](const LogAxis &axis, bool vertical) {
+    for (int decade = static_cast<int>(std::floor(axis.lo));
+         decade <= axis.lastDecade(); ++decade) {
+      for (int m = 1; m <= 9; ++m) {
+        double log = decade + std::log10(double(m));
+        if (log < axis.lo - 1e-9 || log > axis.hi + 1e-9)
+          continue;
+        double p = axis.mapLog(log);
+        const char *cls = m == 1 ? "grid major" : "grid minor";
+        if (vertical)
+          writeLine(os, cls, p, plot.top, p, plot.bottom);
+        else
+          writeLine(os, cls, plot.left, p, plot.right, p);
+      }
     }
-  }
-  for (int decade = y.lo; decade <= y.hi; ++decade) {
-    for (int m = 1; m <= 9 && (m == 1 || decade < y.hi); ++m) {
-      double py = y.map(m * std::pow(10.0, decade));
-      writeLine(os, m == 1 ? "grid major" : "grid minor", plot.left, py,
-                plot.right, py);
-    }
-  }
+  };
+  grid(x, true);
+  grid(y, false);
   os << "</g>\n";
 
   // The attainable region under the f32 roofline, then the roofs.
@@ -365,10 +399,10 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
   }
   std::vector<std::pair<double, double>> roofline;
   if (memorySpan) {
-    roofline.push_back({x.map(memorySpan->first),
-                        y.map(*bandwidth * memorySpan->first)});
-    roofline.push_back({x.map(memorySpan->second),
-                        y.map(*bandwidth * memorySpan->second)});
+    roofline.push_back(
+        {x.map(memorySpan->first), y.map(*bandwidth * memorySpan->first)});
+    roofline.push_back(
+        {x.map(memorySpan->second), y.map(*bandwidth * memorySpan->second)});
   }
   if (computeStart) {
     roofline.push_back({x.map(*computeStart), y.map(*f32)});
@@ -410,15 +444,19 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
     if (!positive(gflops))
       continue;
     bool primary = precision == "f32";
-    double start = bandwidth ? std::max(x.min(), *gflops / *bandwidth)
-                             : x.min();
+    double start =
+        bandwidth ? std::max(x.min(), *gflops / *bandwidth) : x.min();
     if (!(start < x.max()))
       continue;
     double py = y.map(*gflops);
     std::string text = precision + " peak " + formatGflops(gflops);
     os << "<path class=\"roof compute" << (primary ? "" : " secondary")
-       << "\" data-precision=\"" << escapeHTML(precision) << "\" d=\"M"
-       << formatCoord(x.map(start)) << " " << formatCoord(py) << "L"
+       << "\" data-precision=\"" << escapeHTML(precision) << "\" d=\"M";
+    // A peak above f32 continues the memory roof from the f32 ridge.
+    if (!primary && ridge && *gflops > *f32 && *ridge > x.min())
+      os << formatCoord(x.map(*ridge)) << " " << formatCoord(y.map(*f32))
+         << "L";
+    os << formatCoord(x.map(start)) << " " << formatCoord(py) << "L"
        << formatCoord(plot.right) << " " << formatCoord(py) << "\"><title>"
        << escapeHTML("Compute roof: " + text) << "</title></path>\n";
     writeText(os, primary ? "roof-label compute" : "roof-label secondary",
@@ -438,22 +476,27 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
   os << "<rect class=\"frame\" x=\"" << formatCoord(plot.left) << "\" y=\""
      << formatCoord(plot.top) << "\" width=\"" << formatCoord(plot.width())
      << "\" height=\"" << formatCoord(plot.height()) << "\"/>\n";
-  int xEvery = std::max(1, (x.hi - x.lo + 9) / 10);
-  for (int decade = x.lo; decade <= x.hi; ++decade) {
-    double px = x.map(std::pow(10.0, decade));
-    writeLine(os, "tick", px, plot.bottom, px, plot.bottom + 5);
-    if ((decade - x.lo) % xEvery == 0)
-      writeText(os, "tick-label x", px, plot.bottom + 19, "middle",
-                decadeLabel(decade));
-  }
-  int yEvery = std::max(1, (y.hi - y.lo + 9) / 10);
-  for (int decade = y.lo; decade <= y.hi; ++decade) {
-    double py = y.map(std::pow(10.0, decade));
-    writeLine(os, "tick", plot.left - 5, py, plot.left, py);
-    if ((decade - y.lo) % yEvery == 0)
-      writeText(os, "tick-label y", plot.left - 9, py + 4, "end",
-                decadeLabel(decade));
-  }
+  auto ticks = [&](const LogAxis &axis, bool horizontal) {
+    int every = std::max(1, (axis.lastDecade() - axis.firstDecade() + 9) / 10);
+    for (int decade = axis.firstDecade(); decade <= axis.lastDecade();
+         ++decade) {
+      double p = axis.map(std::pow(10.0, decade));
+      bool labelled = (decade - axis.firstDecade()) % every == 0;
+      if (horizontal) {
+        writeLine(os, "tick", p, plot.bottom, p, plot.bottom + 5);
+        if (labelled)
+          writeText(os, "tick-label x", p, plot.bottom + 19, "middle",
+                    decadeLabel(decade));
+      } else {
+        writeLine(os, "tick", plot.left - 5, p, plot.left, p);
+        if (labelled)
+          writeText(os, "tick-label y", plot.left - 9, p + 4, "end",
+                    decadeLabel(decade));
+      }
+    }
+  };
+  ticks(x, true);
+  ticks(y, false);
   writeText(os, "axis-title x", (plot.left + plot.right) / 2, Height - 16,
             "middle", "Arithmetic intensity (FLOP/byte)");
   os << "<text class=\"axis-title y\" transform=\"translate(20 "
@@ -475,10 +518,10 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
     for (const Marker &to : markers) {
       if (!to.best || to.kernel != from.kernel)
         continue;
-      os << "<line class=\"shift\" data-kernel=\"" << from.kernel
-         << "\" x1=\"" << formatCoord(from.x) << "\" y1=\""
-         << formatCoord(from.y) << "\" x2=\"" << formatCoord(to.x)
-         << "\" y2=\"" << formatCoord(to.y) << "\"/>\n";
+      os << "<line class=\"shift\" data-kernel=\"" << from.kernel << "\" x1=\""
+         << formatCoord(from.x) << "\" y1=\"" << formatCoord(from.y)
+         << "\" x2=\"" << formatCoord(to.x) << "\" y2=\"" << formatCoord(to.y)
+         << "\"/>\n";
     }
   }
   for (const Marker &marker : markers) {
@@ -486,9 +529,9 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
     const RooflinePoint &point =
         marker.best ? static_cast<const RooflinePoint &>(*kernel.best)
                     : kernel.original;
-    std::string tooltip = kernel.kernel +
-                          (marker.best ? " \xE2\x80\x94 best variant"
-                                       : " \xE2\x80\x94 original");
+    std::string tooltip =
+        kernel.kernel +
+        (marker.best ? " \xE2\x80\x94 best variant" : " \xE2\x80\x94 original");
     if (marker.best)
       tooltip += "\n" + kernel.best->genome + "\nspeedup " +
                  formatSpeedup(kernel.best->speedup);
@@ -508,8 +551,7 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
   // Labels: best variants first, each where it covers the least.
   std::vector<Box> taken;
   for (const Marker &marker : markers)
-    taken.push_back(
-        {marker.x - 8, marker.y - 8, marker.x + 8, marker.y + 8});
+    taken.push_back({marker.x - 8, marker.y - 8, marker.x + 8, marker.y + 8});
   Box labelArea{plot.left + 2, plot.top + 2, plot.right - 2, plot.bottom - 2};
   for (bool best : {true, false}) {
     for (const Marker &marker : markers) {
@@ -518,8 +560,8 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
       size_t chars = 0;
       for (char c : marker.label)
         chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-      PlacedLabel label = placeLabel(marker.x, marker.y,
-                                     chars * LabelCharWidth, labelArea, taken);
+      PlacedLabel label = placeLabel(marker.x, marker.y, chars * LabelCharWidth,
+                                     labelArea, taken);
       taken.push_back(label.box);
       os << "<text class=\"point-label " << (best ? "best" : "original")
          << "\" data-kernel=\"" << marker.kernel << "\" x=\""
@@ -535,29 +577,52 @@ void cupilot::report::renderRooflineChart(raw_ostream &os,
   os << "</svg>\n";
 }
 
+namespace {
+
+/// A key entry: `shape` drawn in a 24x20 swatch of class `key key-<kind>`.
+/// The swatch's shapes carry no chart classes, so selectors such as
+/// `.point.original` or `line.shift` find only the chart's own elements.
+void writeLegendItem(raw_ostream &os, StringRef kind, StringRef shape,
+                     StringRef text) {
+  os << "<li><svg class=\"key key-" << kind
+     << "\" viewBox=\"-12 -10 24 20\" width=\"24\" height=\"20\" "
+        "aria-hidden=\"true\">"
+     << shape << "</svg>" << text << "</li>\n";
+}
+
+constexpr const char *LegendLine =
+    "<line x1=\"-11\" y1=\"0\" x2=\"11\" y2=\"0\"/>";
+
+} // namespace
+
 void cupilot::report::renderRooflineLegend(raw_ostream &os,
                                            const Report &report) {
-  auto item = [&](StringRef cls, StringRef shape, StringRef text) {
-    os << "<li><svg class=\"key " << cls
-       << "\" viewBox=\"-12 -10 24 20\" width=\"24\" height=\"20\" "
-          "aria-hidden=\"true\">"
-       << shape << "</svg>" << text << "</li>\n";
-  };
   os << "<ul class=\"legend\">\n";
-  item("point original", OriginalShape, "original kernel");
-  item("point best", BestShape, "best variant");
-  item("shift", "<line class=\"shift\" x1=\"-11\" y1=\"0\" x2=\"11\" y2=\"0\"/>",
-       "original \xE2\x86\x92 best");
-  item("roof", "<line class=\"roof\" x1=\"-11\" y1=\"0\" x2=\"11\" y2=\"0\"/>",
-       "roofline (memory, f32 compute)");
+  writeLegendItem(os, "original", OriginalShape, "original kernel");
+  writeLegendItem(os, "best", BestShape, "best variant");
+  writeLegendItem(os, "shift", LegendLine, "original \xE2\x86\x92 best");
+  writeLegendItem(os, "roof", LegendLine, "roofline (memory, f32 compute)");
   bool secondary = llvm::any_of(report.device.peakGflops, [](const auto &p) {
     return p.first != "f32" && positive(p.second);
   });
   if (secondary)
-    item("roof secondary",
-         "<line class=\"roof secondary\" x1=\"-11\" y1=\"0\" x2=\"11\" "
-         "y2=\"0\"/>",
-         "other precisions");
+    writeLegendItem(os, "roof-secondary", LegendLine, "other precisions");
+  os << "</ul>\n";
+}
+
+void cupilot::report::renderEvolutionLegend(raw_ostream &os,
+                                            const KernelReport &kernel) {
+  bool failedDots = llvm::any_of(kernel.evaluations, [](const auto &e) {
+    return e.generation && e.speedup && e.verdict != "passed";
+  });
+  os << "<ul class=\"legend\">\n";
+  writeLegendItem(os, "curve", std::string(LegendLine) + "<circle r=\"4.5\"/>",
+                  "best speedup so far");
+  writeLegendItem(os, "eval", "<circle r=\"3.5\"/>", "evaluated variant");
+  if (failedDots)
+    writeLegendItem(os, "eval-failed", "<circle r=\"3.5\"/>",
+                    "variant that did not pass");
+  writeLegendItem(os, "baseline", LegendLine, "original (1\xC3\x97)");
   os << "</ul>\n";
 }
 
@@ -600,19 +665,17 @@ void cupilot::report::renderEvolutionChart(raw_ostream &os,
   for (const GenerationRecord &g : kernel.history)
     genHi = std::max(genHi, double(g.generation));
 
-  LinearAxis gx = fitLinearAxis(genLo, genHi, 10, plot.left, plot.right,
-                                /*integral=*/true);
+  // Inset so that the first and last generation stay clear of the frame.
+  LinearAxis gx = fitLinearAxis(genLo, genHi, 10, plot.left + 14,
+                                plot.right - 14, /*integral=*/true);
   double pad = std::max(0.05, (speedHi - speedLo) * 0.08);
-  LinearAxis sy = fitLinearAxis(std::max(0.0, speedLo - pad), speedHi + pad,
-                                5, plot.bottom, plot.top, /*integral=*/false);
+  double bottom = speedLo >= 0 ? std::max(0.0, speedLo - pad) : speedLo - pad;
+  LinearAxis sy = fitLinearAxis(bottom, speedHi + pad, 5, plot.bottom, plot.top,
+                                /*integral=*/false);
 
-  os << "<svg id=\"evolution-" << index
-     << "\" class=\"chart evolution\" xmlns=\"http://www.w3.org/2000/svg\" "
-        "viewBox=\"0 0 "
-     << Width << " " << Height << "\" width=\"" << Width << "\" height=\""
-     << Height << "\" role=\"img\" aria-label=\""
-     << escapeHTML("Best speedup per generation of " + kernel.kernel)
-     << "\">\n";
+  writeSvgStart(os, "evolution-" + std::to_string(index), "chart evolution",
+                Width, Height,
+                "Best speedup per generation of " + kernel.kernel);
   os << "<rect class=\"plot-bg\" x=\"" << formatCoord(plot.left) << "\" y=\""
      << formatCoord(plot.top) << "\" width=\"" << formatCoord(plot.width())
      << "\" height=\"" << formatCoord(plot.height()) << "\"/>\n";
@@ -624,11 +687,11 @@ void cupilot::report::renderEvolutionChart(raw_ostream &os,
   os << "</g>\n";
 
   // The original's speed, for reference.
-  if (sy.lo <= 1 && 1 <= sy.hi) {
-    writeLine(os, "baseline", plot.left, sy.map(1), plot.right, sy.map(1));
-    writeText(os, "baseline-label", plot.right - 6, sy.map(1) - 5, "end",
-              "original");
-  }
+  if (sy.lo <= 1 && 1 <= sy.hi)
+    os << "<line class=\"baseline\" x1=\"" << formatCoord(plot.left)
+       << "\" y1=\"" << formatCoord(sy.map(1)) << "\" x2=\""
+       << formatCoord(plot.right) << "\" y2=\"" << formatCoord(sy.map(1))
+       << "\"><title>The original kernel (1.00\xC3\x97)</title></line>\n";
 
   os << "<g class=\"axes\">\n";
   os << "<rect class=\"frame\" x=\"" << formatCoord(plot.left) << "\" y=\""
@@ -641,8 +704,7 @@ void cupilot::report::renderEvolutionChart(raw_ostream &os,
               gx.label(tick));
   }
   for (double tick : sy.ticks()) {
-    writeLine(os, "tick", plot.left - 5, sy.map(tick), plot.left,
-              sy.map(tick));
+    writeLine(os, "tick", plot.left - 5, sy.map(tick), plot.left, sy.map(tick));
     writeText(os, "tick-label y", plot.left - 9, sy.map(tick) + 4, "end",
               sy.label(tick) + "\xC3\x97");
   }

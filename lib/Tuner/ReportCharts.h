@@ -39,6 +39,9 @@ void renderRooflineChart(llvm::raw_ostream &os, const Report &report,
 /// Appends the chart's key as an HTML list with small SVG swatches.
 void renderRooflineLegend(llvm::raw_ostream &os, const Report &report);
 
+/// Appends the evolution chart's key as an HTML list.
+void renderEvolutionLegend(llvm::raw_ostream &os, const KernelReport &kernel);
+
 /// Appends the evolution chart of kernel `index`: the best speedup after
 /// each generation as a polyline, every evaluated variant as a dot.
 void renderEvolutionChart(llvm::raw_ostream &os, const KernelReport &kernel,

@@ -139,7 +139,8 @@ public:
   }
 
   /// A required object; `nullable` accepts an explicit null (returns null).
-  Expected<const json::Object *> objectField(StringRef key, bool nullable) const {
+  Expected<const json::Object *> objectField(StringRef key,
+                                             bool nullable) const {
     const json::Value *value = object.get(key);
     StringRef expected = nullable ? "an object or null" : "an object";
     if (!value)
@@ -327,11 +328,10 @@ Expected<Report> cupilot::report::parseReport(const json::Value &value) {
   Expected<const json::Array *> kernels = in.arrayField("kernels");
   if (!kernels)
     return kernels.takeError();
-  if (Error err = forEachObject(**kernels, "kernels",
-                                [&](const ObjectReader &kernel) {
-                                  return readKernel(
-                                      kernel, report.kernels.emplace_back());
-                                }))
+  if (Error err =
+          forEachObject(**kernels, "kernels", [&](const ObjectReader &kernel) {
+            return readKernel(kernel, report.kernels.emplace_back());
+          }))
     return std::move(err);
   return report;
 }

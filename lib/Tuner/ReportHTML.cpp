@@ -21,6 +21,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace cupilot;
 using namespace cupilot::report;
@@ -41,7 +42,8 @@ body { margin: 0; background: var(--page); color: var(--ink);
   font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue",
     "Liberation Sans", "DejaVu Sans", Arial, sans-serif; }
 code, .mono, .genome { font-family: ui-monospace, SFMono-Regular, Menlo,
-  Consolas, "Liberation Mono", "DejaVu Sans Mono", monospace; font-size: 12.5px; }
+  Consolas, "Liberation Mono", "DejaVu Sans Mono", monospace;
+  font-size: 12.5px; }
 header.page { background: #102a43; color: #f0f4f8; }
 header.page .inner, main, footer { max-width: 1080px; margin: 0 auto;
   padding-left: 28px; padding-right: 28px; }
@@ -72,10 +74,13 @@ th { text-align: left; font-weight: 600; color: var(--muted); font-size: 11.5px;
   text-transform: uppercase; letter-spacing: 0.04em; padding: 6px 10px;
   border-bottom: 2px solid var(--line); white-space: nowrap;
   background: var(--panel); }
-td { padding: 7px 10px; border-bottom: 1px solid #edf1f5; vertical-align: top; }
+td { padding: 7px 10px; border-bottom: 1px solid #edf1f5;
+  vertical-align: baseline; }
 tbody tr:last-child td { border-bottom: none; }
 th.num, td.num { text-align: right; white-space: nowrap; }
-td.genome { overflow-wrap: anywhere; }
+td.genome, td.kernel { overflow-wrap: anywhere; }
+td.kernel { min-width: 8em; }
+.table-wrap { overflow-x: auto; }
 tr.best-row td { background: #eef5ff; }
 .na { color: var(--faint); }
 .gain { color: var(--ok); font-weight: 600; }
@@ -106,29 +111,33 @@ svg text { font-size: 11px; fill: #52606d; }
 .tick { stroke: #9aa5b1; }
 .axis-title { font-size: 12px; font-weight: 600; fill: #3e4c59; }
 .roof-area { fill: #f1f5fa; }
-.roof { fill: none; stroke: var(--roof); stroke-width: 2.5;
+.roof, .key-roof line { fill: none; stroke: var(--roof); stroke-width: 2.5;
   stroke-linecap: round; }
-.roof.secondary { stroke: #9fb3c8; stroke-width: 1.5; stroke-dasharray: 6 4; }
+.roof.secondary, .key-roof-secondary line { stroke: #9fb3c8;
+  stroke-width: 1.5; stroke-dasharray: 6 4; }
 .roof-label { font-size: 11.5px; font-weight: 600; fill: var(--roof); }
 .roof-label.secondary { font-weight: 500; fill: #829ab1; }
 .ridge { stroke: #9fb3c8; stroke-width: 1; stroke-dasharray: 2 3; }
-.point.original circle, .key.original circle { fill: #fff; stroke: var(--orig);
+.point.original circle, .key-original circle { fill: #fff; stroke: var(--orig);
   stroke-width: 2.5; }
-.point.best path, .key.best path { fill: var(--accent); stroke: #fff;
+.point.best path, .key-best path { fill: var(--accent); stroke: #fff;
   stroke-width: 1.5; }
-.shift { stroke: #829ab1; stroke-width: 1.5; stroke-dasharray: 4 3; }
+.shift, .key-shift line { stroke: #829ab1; stroke-width: 1.5;
+  stroke-dasharray: 4 3; }
 .point-label { font-size: 11.5px; font-weight: 600; }
 .point-label.best { fill: var(--accent); }
 .point-label.original { fill: var(--orig); }
 .empty { font-size: 13px; fill: var(--faint); }
-.curve { fill: none; stroke: var(--accent); stroke-width: 2.5;
+.curve, .key-curve line { fill: none; stroke: var(--accent); stroke-width: 2.5;
   stroke-linejoin: round; stroke-linecap: round; }
-.gen { fill: var(--accent); stroke: #fff; stroke-width: 1.5; }
+.gen, .key-curve circle { fill: var(--accent); stroke: #fff;
+  stroke-width: 1.5; }
 .curve-label { font-size: 12px; font-weight: 700; fill: var(--accent); }
-.eval { fill: #9aa5b1; fill-opacity: 0.55; }
-.eval.failed { fill: var(--bad); fill-opacity: 0.5; }
-.baseline { stroke: var(--orig); stroke-width: 1.5; stroke-dasharray: 5 4; }
-.baseline-label { fill: var(--orig); font-weight: 600; }
+.eval, .key-eval circle { fill: #9aa5b1; fill-opacity: 0.55; }
+.eval.failed, .key-eval-failed circle { fill: var(--bad);
+  fill-opacity: 0.5; }
+.baseline, .key-baseline line { stroke: var(--orig); stroke-width: 1.5;
+  stroke-dasharray: 5 4; }
 ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 22px;
   margin: 0 0 8px; padding: 0; color: var(--muted); font-size: 12.5px; }
 ul.legend li { display: flex; align-items: center; gap: 6px; }
@@ -191,7 +200,9 @@ std::string valueHTML(std::optional<double> value,
 std::string speedupHTML(std::optional<double> speedup) {
   if (!speedup)
     return naHTML();
-  const char *cls = *speedup > 1.0 ? "gain" : *speedup < 1.0 ? "loss" : "";
+  // Colour by the value shown, so 0.998 and 1.004 (both "1.00x") agree.
+  double shown = std::round(*speedup * 100);
+  const char *cls = shown > 100 ? "gain" : shown < 100 ? "loss" : "";
   return std::string("<span class=\"") + cls + "\">" +
          escapeHTML(formatSpeedup(speedup)) + "</span>";
 }
@@ -242,8 +253,11 @@ void renderHeader(raw_ostream &os, const Report &report) {
   if (!device.arch.empty())
     item("Architecture", device.arch);
   item("Peak bandwidth", formatBandwidth(device.peakBandwidthGBs));
-  for (const auto &[precision, gflops] : device.peakGflops)
-    item("Peak " + precision, formatGflops(gflops));
+  // f32 (the compute roof) first, then the other precisions by name.
+  for (bool f32First : {true, false})
+    for (const auto &[precision, gflops] : device.peakGflops)
+      if ((precision == "f32") == f32First)
+        item("Peak " + precision, formatGflops(gflops));
   std::optional<double> f32 = device.peakGflopsF32();
   if (f32 && device.peakBandwidthGBs && *device.peakBandwidthGBs > 0)
     item("Ridge point", formatIntensity(*f32 / *device.peakBandwidthGBs));
@@ -261,14 +275,16 @@ void renderSummary(raw_ostream &os, const Report &report) {
     os << "<p class=\"na\">The report has no kernels.</p>\n</section>\n";
     return;
   }
-  os << "<table class=\"summary\">\n<thead><tr><th>Kernel</th>"
+  os << "<div class=\"table-wrap\"><table "
+        "class=\"summary\">\n<thead><tr><th>Kernel</th>"
         "<th class=\"num\">Original</th><th class=\"num\">Best</th>"
         "<th class=\"num\">Speedup</th><th>Best genome</th>"
         "<th>Original on roofline</th><th>Best on roofline</th>"
         "</tr></thead>\n<tbody>\n";
   for (auto [index, kernel] : llvm::enumerate(report.kernels)) {
-    os << "<tr data-kernel=\"" << index << "\"><td><a href=\"#kernel-" << index
-       << "\">" << escapeHTML(kernel.kernel) << "</a>";
+    os << "<tr data-kernel=\"" << index
+       << "\"><td class=\"kernel\"><a href=\"#kernel-" << index << "\">"
+       << escapeHTML(kernel.kernel) << "</a>";
     if (!kernel.shape.empty())
       os << "<div class=\"na mono\">" << escapeHTML(kernel.shape) << "</div>";
     os << "</td><td class=\"num\">"
@@ -282,15 +298,12 @@ void renderSummary(raw_ostream &os, const Report &report) {
          << rooflineHTML(best) << "</td>";
     } else {
       os << "<td class=\"num\">" << naHTML() << "</td><td class=\"num\">"
-         << naHTML()
-         << "</td><td class=\"kept\">original kept (no variant was "
-            "faster)</td><td>"
-         << rooflineHTML(kernel.original) << "</td><td>" << naHTML()
-         << "</td>";
+         << naHTML() << "</td><td class=\"kept\">original kept</td><td>"
+         << rooflineHTML(kernel.original) << "</td><td>" << naHTML() << "</td>";
     }
     os << "</tr>\n";
   }
-  os << "</tbody>\n</table>\n</section>\n";
+  os << "</tbody>\n</table></div>\n</section>\n";
 }
 
 void renderRoofline(raw_ostream &os, const Report &report) {
@@ -369,7 +382,9 @@ void renderKernel(raw_ostream &os, const KernelReport &kernel, size_t index) {
           "variant</summary><pre>"
        << escapeHTML(kernel.best->plan) << "</pre></details>\n";
 
-  os << "<h3>Evolution</h3>\n<figure>\n";
+  os << "<h3>Evolution</h3>\n";
+  renderEvolutionLegend(os, kernel);
+  os << "<figure>\n";
   renderEvolutionChart(os, kernel, index);
   os << "</figure>\n";
 
@@ -384,16 +399,16 @@ void renderKernel(raw_ostream &os, const KernelReport &kernel, size_t index) {
         "<th>Verdict</th><th>Reason</th><th class=\"num\">Time</th>"
         "<th class=\"num\">Speedup</th></tr></thead>\n<tbody>\n";
   for (const EvaluationRecord &e : kernel.evaluations) {
-    bool isBest = kernel.best && e.verdict == "passed" &&
-                  e.genome == kernel.best->genome;
-    os << "<tr" << (isBest ? " class=\"best-row\"" : "") << "><td class=\"num\">"
+    bool isBest =
+        kernel.best && e.verdict == "passed" && e.genome == kernel.best->genome;
+    os << "<tr" << (isBest ? " class=\"best-row\"" : "")
+       << "><td class=\"num\">"
        << (e.generation ? std::to_string(*e.generation) : naHTML())
        << "</td><td class=\"genome mono\">" << genomeHTML(e.genome)
-       << "</td><td><span class=\"verdict " << verdictClass(e.verdict)
-       << "\">" << escapeHTML(e.verdict) << "</span></td><td>"
-       << escapeHTML(e.reason) << "</td><td class=\"num\">"
-       << valueHTML(e.timeMs, formatTime) << "</td><td class=\"num\">"
-       << speedupHTML(e.speedup) << "</td></tr>\n";
+       << "</td><td><span class=\"verdict " << verdictClass(e.verdict) << "\">"
+       << escapeHTML(e.verdict) << "</span></td><td>" << escapeHTML(e.reason)
+       << "</td><td class=\"num\">" << valueHTML(e.timeMs, formatTime)
+       << "</td><td class=\"num\">" << speedupHTML(e.speedup) << "</td></tr>\n";
   }
   os << "</tbody>\n</table></div>\n</section>\n";
 }
@@ -409,13 +424,14 @@ cupilot::renderReportHTML(const llvm::json::Value &value) {
 
   std::string page;
   llvm::raw_string_ostream os(page);
-  os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+  os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
+        "charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, "
         "initial-scale=1\">\n<meta name=\"generator\" content=\"cupilot ("
      << ReportSchema << ")\">\n<title>"
-     << escapeHTML("cupilot report" +
-                   (report.source.empty() ? std::string()
-                                          : " \xE2\x80\x94 " + report.source))
+     << escapeHTML("cupilot report" + (report.source.empty()
+                                           ? std::string()
+                                           : " \xE2\x80\x94 " + report.source))
      << "</title>\n<style>" << StyleSheet << "</style>\n</head>\n<body>\n";
   renderHeader(os, report);
   os << "<main>\n";

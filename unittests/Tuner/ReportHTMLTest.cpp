@@ -113,12 +113,13 @@ size_t count(llvm::StringRef haystack, llvm::StringRef needle) {
 std::pair<double, double> translateOf(llvm::StringRef html,
                                       llvm::StringRef id) {
   size_t at = html.find(("id=\"" + id + "\"").str());
-  EXPECT_NE(at, llvm::StringRef::npos) << id;
+  EXPECT_NE(at, llvm::StringRef::npos) << id.str();
   if (at == llvm::StringRef::npos)
     return {NAN, NAN};
   llvm::StringRef tag = html.substr(at, html.find('>', at) - at);
   llvm::SmallVector<llvm::StringRef> m;
-  EXPECT_TRUE(llvm::Regex("translate\\(([-0-9.]+) ([-0-9.]+)\\)").match(tag, &m))
+  EXPECT_TRUE(
+      llvm::Regex("translate\\(([-0-9.]+) ([-0-9.]+)\\)").match(tag, &m))
       << tag.str();
   if (m.size() != 3)
     return {NAN, NAN};
@@ -151,13 +152,13 @@ std::vector<double> pathNumbers(llvm::StringRef html, llvm::StringRef attrs) {
 json::Value pointsReport(llvm::ArrayRef<std::pair<double, double>> points) {
   json::Array kernels;
   for (auto [intensity, gflops] : points)
-    kernels.push_back(json::Object{
-        {"kernel", "k"},
-        {"original", json::Object{{"intensity", intensity},
-                                  {"gflops", gflops}}},
-        {"best", nullptr},
-        {"history", json::Array{}},
-        {"evaluations", json::Array{}}});
+    kernels.push_back(
+        json::Object{{"kernel", "k"},
+                     {"original", json::Object{{"intensity", intensity},
+                                               {"gflops", gflops}}},
+                     {"best", nullptr},
+                     {"history", json::Array{}},
+                     {"evaluations", json::Array{}}});
   return json::Object{
       {"schema", ReportSchema},
       {"device", json::Object{{"name", "gpu"},
@@ -178,6 +179,9 @@ TEST(ReportHTMLTest, HasSummaryRooflineAndEvolution) {
   EXPECT_THAT(html, HasSubstr("original kept"));
 
   EXPECT_EQ(count(html, "<svg id=\"roofline\""), 1u);
+  EXPECT_THAT(html, HasSubstr("viewBox=\"0 0 960 560\" width=\"960\""));
+  // Numbers are written in fixed notation, never as 9.6e+02.
+  EXPECT_FALSE(llvm::Regex("[0-9]e[-+][0-9]").match(html));
   EXPECT_EQ(count(html, "class=\"roof memory\""), 1u);
   EXPECT_THAT(html, HasSubstr("class=\"roof compute\" data-precision=\"f32\""));
   EXPECT_THAT(html, HasSubstr("class=\"roof compute secondary\" "
@@ -186,7 +190,7 @@ TEST(ReportHTMLTest, HasSummaryRooflineAndEvolution) {
   EXPECT_EQ(count(html, "<g class=\"point original\""), 3u);
   EXPECT_EQ(count(html, "<g class=\"point best\""), 2u);
   EXPECT_THAT(html, Not(HasSubstr("id=\"point-2-best\"")));
-  EXPECT_EQ(count(html, "<line class=\"shift\""), 2u);
+  EXPECT_EQ(count(html, "<line class=\"shift\" data-kernel="), 2u);
   EXPECT_EQ(count(html, "<text class=\"point-label"), 5u);
   EXPECT_THAT(html, HasSubstr("reduce_sum: no variant beat the original"));
   // Axis ticks with labels on both axes.
@@ -241,11 +245,12 @@ TEST(ReportHTMLTest, EscapesEveryString) {
   std::string html = render(report);
   // Every tag in the page is one the renderer writes itself.
   static const std::set<std::string> allowed = {
-      "html", "head", "meta", "title", "style", "body", "header", "main",
-      "footer", "section", "div", "span", "h1", "h2", "h3", "p", "a",
-      "dl", "dt", "dd", "ul", "li", "table", "thead", "tbody", "tr", "th",
-      "td", "figure", "details", "summary", "pre", "wbr", "svg", "g",
-      "rect", "line", "path", "polyline", "circle", "text"};
+      "html",   "head",    "meta",    "title",    "style",  "body", "header",
+      "main",   "footer",  "section", "div",      "span",   "h1",   "h2",
+      "h3",     "p",       "a",       "dl",       "dt",     "dd",   "ul",
+      "li",     "table",   "thead",   "tbody",    "tr",     "th",   "td",
+      "figure", "details", "summary", "pre",      "wbr",    "svg",  "g",
+      "rect",   "line",    "path",    "polyline", "circle", "text"};
   llvm::StringRef rest = html;
   EXPECT_TRUE(rest.consume_front("<!DOCTYPE html>"));
   for (size_t at = rest.find('<'); at != llvm::StringRef::npos;
@@ -254,8 +259,8 @@ TEST(ReportHTMLTest, EscapesEveryString) {
     tag.consume_front("/");
     tag = tag.take_while([](char c) { return llvm::isAlnum(c); });
     EXPECT_TRUE(allowed.count(tag.str()))
-        << "unexpected <" << tag.str() << "> near: "
-        << rest.substr(at >= 40 ? at - 40 : 0, 100).str();
+        << "unexpected <" << tag.str()
+        << "> near: " << rest.substr(at >= 40 ? at - 40 : 0, 100).str();
   }
   EXPECT_EQ(count(html, "<style>"), 1u);
   EXPECT_EQ(count(html, "<title>"), count(html, "</title>"));
@@ -342,15 +347,17 @@ TEST(ReportHTMLTest, LeavesOutUnmeasuredPointsWithANote) {
   kernels[1].getAsObject()->getObject("original")->erase("gflops");
   (*kernels[2].getAsObject()->getObject("original"))["intensity"] = -1.0;
   std::string html = render(report);
-  EXPECT_EQ(count(html, "<g class=\"point original\""), 2u);
+  EXPECT_EQ(count(html, "<g class=\"point original\""), 1u);
+  EXPECT_THAT(html, HasSubstr("id=\"point-0-original\""));
   EXPECT_EQ(count(html, "<g class=\"point best\""), 1u);
+  EXPECT_THAT(html, HasSubstr("id=\"point-1-best\""));
   EXPECT_THAT(html, HasSubstr("<li>vector_add: best variant not plotted "
                               "(intensity not measured).</li>"));
   EXPECT_THAT(html, HasSubstr("<li>sgemm: original not plotted (GFLOP/s not "
                               "measured).</li>"));
   EXPECT_THAT(html, HasSubstr("<li>reduce_sum: original not plotted "
                               "(intensity is not positive).</li>"));
-  EXPECT_EQ(count(html, "<line class=\"shift\""), 0u);
+  EXPECT_EQ(count(html, "<line class=\"shift\" data-kernel="), 0u);
 }
 
 TEST(ReportHTMLTest, HandlesMissingRoofsAndEmptyHistory) {
@@ -386,49 +393,61 @@ TEST(ReportHTMLTest, ValidationErrorsNameTheJSONPath) {
        "report field 'schema' is missing (expected a string)"},
       {"other schema", [](json::Object &r) { r["schema"] = "v0"; },
        "report field 'schema' is \"v0\" (expected \"cupilot.report/v1\")"},
-      {"device name", [](json::Object &r) {
-         (*r.getObject("device"))["name"] = 3;
-       }, "report field 'device.name' is a number (expected a string)"},
-      {"peak", [](json::Object &r) {
+      {"device name",
+       [](json::Object &r) { (*r.getObject("device"))["name"] = 3; },
+       "report field 'device.name' is a number (expected a string)"},
+      {"peak",
+       [](json::Object &r) {
          (*r.getObject("device")->getObject("peakGflops"))["f32"] = "fast";
-       }, "report field 'device.peakGflops.f32' is a string (expected a "
-          "number or null)"},
+       },
+       "report field 'device.peakGflops.f32' is a string (expected a "
+       "number or null)"},
       {"kernels", [](json::Object &r) { r["kernels"] = json::Object{}; },
        "report field 'kernels' is an object (expected an array)"},
-      {"kernel element", [](json::Object &r) {
-         (*r.getArray("kernels"))[1] = "sgemm";
-       }, "report field 'kernels[1]' is a string (expected an object)"},
+      {"kernel element",
+       [](json::Object &r) { (*r.getArray("kernels"))[1] = "sgemm"; },
+       "report field 'kernels[1]' is a string (expected an object)"},
       {"original", [&](json::Object &r) { kernel(r, 1).erase("original"); },
        "report field 'kernels[1].original' is missing (expected an object)"},
       {"best", [&](json::Object &r) { kernel(r, 2).erase("best"); },
        "report field 'kernels[2].best' is missing (expected an object or "
        "null)"},
-      {"genome", [&](json::Object &r) {
+      {"genome",
+       [&](json::Object &r) {
          kernel(r, 0).getObject("best")->erase("genome");
-       }, "report field 'kernels[0].best.genome' is missing (expected a "
-          "string)"},
-      {"time", [&](json::Object &r) {
+       },
+       "report field 'kernels[0].best.genome' is missing (expected a "
+       "string)"},
+      {"time",
+       [&](json::Object &r) {
          (*kernel(r, 0).getObject("original"))["timeMs"] = "0.06";
-       }, "report field 'kernels[0].original.timeMs' is a string (expected a "
-          "number or null)"},
-      {"generation", [&](json::Object &r) {
-         (*(*kernel(r, 1).getArray("history"))[1].getAsObject())
-             ["generation"] = 1.5;
-       }, "report field 'kernels[1].history[1].generation' is not an "
-          "integer"},
-      {"generation missing", [&](json::Object &r) {
+       },
+       "report field 'kernels[0].original.timeMs' is a string (expected a "
+       "number or null)"},
+      {"generation",
+       [&](json::Object &r) {
+         (*(*kernel(r, 1).getArray("history"))[1].getAsObject())["generation"] =
+             1.5;
+       },
+       "report field 'kernels[1].history[1].generation' is not an "
+       "integer"},
+      {"generation missing",
+       [&](json::Object &r) {
          (*kernel(r, 1).getArray("history"))[0].getAsObject()->erase(
              "generation");
-       }, "report field 'kernels[1].history[0].generation' is missing"},
-      {"verdict", [&](json::Object &r) {
-         (*(*kernel(r, 0).getArray("evaluations"))[2].getAsObject())
-             ["verdict"] = true;
-       }, "report field 'kernels[0].evaluations[2].verdict' is a boolean "
-          "(expected a string)"},
-      {"evaluations", [&](json::Object &r) {
-         kernel(r, 2).erase("evaluations");
-       }, "report field 'kernels[2].evaluations' is missing (expected an "
-          "array)"},
+       },
+       "report field 'kernels[1].history[0].generation' is missing"},
+      {"verdict",
+       [&](json::Object &r) {
+         (*(*kernel(r, 0).getArray("evaluations"))[2]
+               .getAsObject())["verdict"] = true;
+       },
+       "report field 'kernels[0].evaluations[2].verdict' is a boolean "
+       "(expected a string)"},
+      {"evaluations",
+       [&](json::Object &r) { kernel(r, 2).erase("evaluations"); },
+       "report field 'kernels[2].evaluations' is missing (expected an "
+       "array)"},
   };
   for (const Case &c : cases) {
     json::Value report = parse(SampleReport);

@@ -43,7 +43,9 @@ struct RewriteEdit {
   SourceLoc end;
 };
 
-/// A launch whose block (and possibly grid) a step changed.
+/// A launch whose block (and possibly grid) a step changed. The task's
+/// launches of `kernel` follow it. `loc` is the launch in the file, or the
+/// kernel when the file has none (the change is for the task's launches).
 struct LaunchChange {
   unsigned step = 0;
   /// The kind of the step (`set-block-size`, `coarsen`, ...).

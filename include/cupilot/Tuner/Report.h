@@ -23,8 +23,13 @@ namespace cupilot {
 inline constexpr const char *ReportSchema = "cupilot.report/v1";
 
 /// Renders a `cupilot.report/v1` JSON value as one self-contained HTML page
-/// (inline CSS and SVG, no scripts or network resources). Errors when the
-/// JSON does not follow the schema.
+/// (inline CSS and SVG, no scripts or network resources): a summary table,
+/// the log-log roofline of the original and best variant of every kernel,
+/// and per kernel the evolution curve and the table of evaluations. The same
+/// JSON always gives the same bytes and every string from it is escaped.
+/// A missing required field or a value of the wrong type is an InputError
+/// that names its JSON path (`kernels[1].original.timeMs`); the rules and the
+/// page's element ids are in docs/ReportSchema.md.
 llvm::Expected<std::string> renderReportHTML(const llvm::json::Value &report);
 
 } // namespace cupilot

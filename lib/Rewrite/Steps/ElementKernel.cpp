@@ -98,7 +98,7 @@ public:
   }
   bool VisitBinaryOperator(BinaryOperator *b) {
     if (b->isAssignmentOp())
-      checkWrite(b->getLHS(), b->getOperatorLoc());
+      checkWrite(b->getLHS(), b->getLHS()->getBeginLoc());
     return true;
   }
   bool VisitUnaryOperator(UnaryOperator *u) {
@@ -424,6 +424,63 @@ std::string cupilot::rewrite::spellType(StepContext &sc, const VarDecl *var) {
   PrintingPolicy policy(sc.getASTContext().getLangOpts());
   policy.SuppressTagKeyword = true;
   return var->getType().getUnqualifiedType().getAsString(policy);
+}
+
+std::string cupilot::rewrite::getBuiltinName(const Expr *e) {
+  e = e->IgnoreParenImpCasts();
+  if (const auto *pseudo = dyn_cast<PseudoObjectExpr>(e))
+    e = pseudo->getSyntacticForm()->IgnoreParenImpCasts();
+  const auto *prop = dyn_cast<MSPropertyRefExpr>(e);
+  if (!prop)
+    return "";
+  const Expr *base = prop->getBaseExpr()->IgnoreParenImpCasts();
+  if (const auto *ove = dyn_cast<OpaqueValueExpr>(base))
+    base = ove->getSourceExpr()->IgnoreParenImpCasts();
+  const auto *ref = dyn_cast<DeclRefExpr>(base);
+  if (!ref || !isBuiltinVar(ref->getDecl(), ref->getDecl()->getName()))
+    return "";
+  return (ref->getDecl()->getName() + "." + prop->getPropertyDecl()->getName())
+      .str();
+}
+
+bool cupilot::rewrite::isSyncThreads(const Stmt *s) {
+  const auto *call = dyn_cast_or_null<CallExpr>(s);
+  const FunctionDecl *callee = call ? call->getDirectCallee() : nullptr;
+  return callee && callee->getIdentifier() &&
+         callee->getName() == "__syncthreads" && call->getNumArgs() == 0;
+}
+
+bool cupilot::rewrite::isWrittenInKernel(StepContext &sc, const VarDecl *var,
+                                         const Stmt *within) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    const VarDecl *var;
+    bool written = false;
+    bool refersTo(const Expr *e) {
+      const auto *r = dyn_cast<DeclRefExpr>(e->IgnoreParenImpCasts());
+      return r && r->getDecl() == var;
+    }
+    bool VisitBinaryOperator(BinaryOperator *b) {
+      written |= b->isAssignmentOp() && refersTo(b->getLHS());
+      return true;
+    }
+    bool VisitUnaryOperator(UnaryOperator *u) {
+      written |= (u->isIncrementDecrementOp() ||
+                  u->getOpcode() == UO_AddrOf) &&
+                 refersTo(u->getSubExpr());
+      return true;
+    }
+    bool VisitVarDecl(VarDecl *v) {
+      // A non-const reference bound to it.
+      if (v->getType()->isReferenceType() &&
+          !v->getType()->getPointeeType().isConstQualified() && v->getInit())
+        written |= refersTo(v->getInit());
+      return true;
+    }
+  } finder;
+  finder.var = var;
+  finder.TraverseStmt(
+      const_cast<Stmt *>(within ? within : sc.getKernel()->getBody()));
+  return finder.written;
 }
 
 //===----------------------------------------------------------------------===//
@@ -760,28 +817,26 @@ llvm::Error GridDivider::run() {
   const KernelInfo &info = *sc.getKernelInfo();
   std::vector<const CUDAKernelCallExpr *> launches =
       findLaunches(sc.getKernel(), sc.getASTContext());
-  if (launches.empty())
-    return sc.refuse(sc.getKernel()->getLocation(),
-                     "the file has no launch of '" + info.qualifiedName +
-                         "', whose grid must shrink by " +
-                         llvm::Twine(factor) +
-                         "; the step needs the launches in the same file");
-  const SourceManager &sm = sc.getSourceManager();
-  for (const CUDAKernelCallExpr *launch : launches) {
+  for (const CUDAKernelCallExpr *launch : launches)
     if (llvm::Error err = divide(launch))
       return err;
-    LaunchChange change;
-    change.step = sc.getStepIndex();
-    change.kind = sc.getStep().kind;
-    change.kernel = info.qualifiedName;
+  // One change for the kernel's launch geometry (the task's), located at
+  // the first launch in the file, or at the kernel when there is none.
+  LaunchChange change;
+  change.step = sc.getStepIndex();
+  change.kind = sc.getStep().kind;
+  change.kernel = info.qualifiedName;
+  change.loc = info.loc;
+  if (!launches.empty()) {
+    const SourceManager &sm = sc.getSourceManager();
     PresumedLoc p =
-        sm.getPresumedLoc(sm.getExpansionLoc(launch->getBeginLoc()));
+        sm.getPresumedLoc(sm.getExpansionLoc(launches.front()->getBeginLoc()));
     change.loc.file = p.getFilename();
     change.loc.line = p.getLine();
     change.loc.column = p.getColumn();
-    change.gridDivisor = factor;
-    sc.getResult().launchChanges.push_back(change);
   }
+  change.gridDivisor = factor;
+  sc.getResult().launchChanges.push_back(change);
   return llvm::Error::success();
 }
 

@@ -71,10 +71,12 @@ struct ElementKernel {
 /// Matches and checks the one-element form; refuses otherwise.
 llvm::Expected<ElementKernel> matchElementKernel(StepContext &sc);
 /// Divides the x extent of the grid by `factor`, rounding up, at every
-/// launch of the kernel in the file, and records a LaunchChange for each.
-/// Refuses when a grid cannot be rewritten, or when it is neither a
-/// multiple of `factor` nor a ceil-division by the block size (then the
-/// larger grid could reach elements the original launch left alone).
+/// launch of the kernel in the file, and records one LaunchChange for the
+/// kernel's launch geometry (which the task's launches follow; a file
+/// without launches only records it). Refuses when a grid in the file
+/// cannot be rewritten, or when it is neither a multiple of `factor` nor a
+/// ceil-division by the block size (then the larger grid could reach
+/// elements the original launch left alone).
 llvm::Error divideLaunchGrids(StepContext &sc, int64_t factor);
 /// `base`, or `base_N`, whichever is not a word of the kernel's text.
 std::string uniqueName(StepContext &sc, llvm::StringRef base);
@@ -90,6 +92,14 @@ llvm::Error insertLinesBefore(StepContext &sc, clang::SourceLocation loc,
 clang::SourceLocation getStmtEnd(StepContext &sc, const clang::Stmt *s);
 /// The unqualified type of `var` as a declaration would spell it.
 std::string spellType(StepContext &sc, const clang::VarDecl *var);
+/// `threadIdx.x`, `blockDim.y`, ... when `e` is such a builtin, else "".
+std::string getBuiltinName(const clang::Expr *e);
+/// Whether `e` is `__syncthreads()`.
+bool isSyncThreads(const clang::Stmt *s);
+/// Whether anything in the kernel (or in `within`) assigns to `var`, takes
+/// its address or binds a non-const reference to it.
+bool isWrittenInKernel(StepContext &sc, const clang::VarDecl *var,
+                       const clang::Stmt *within = nullptr);
 
 llvm::Error applyLaunchBounds(StepContext &sc);
 llvm::Error applyRestrict(StepContext &sc);
@@ -102,6 +112,7 @@ llvm::Error applyReplaceKernel(StepContext &sc);
 llvm::Error applyGridStride(StepContext &sc);
 llvm::Error applyCoarsen(StepContext &sc);
 llvm::Error applyVectorize(StepContext &sc);
+llvm::Error applyWarpShuffleReduce(StepContext &sc);
 
 } // namespace cupilot::rewrite
 

@@ -326,8 +326,9 @@ llvm::Error Rule::collect(const ElementKernel &m) {
       return sc.refuse(e->getBeginLoc(),
                        "cannot vectorize the accesses: '" +
                            sc.getText(e->getSourceRange()) +
-                           "' is neither loaded nor stored (its address "
-                           "escapes)");
+                           "' is used other than as a load or a store (its "
+                           "address is taken, or it binds to a non-const "
+                           "reference)");
     const ParmVarDecl *param = baseParam(e);
     auto it = llvm::find_if(
         arrays, [&](const ArrayUse &a) { return a.param == param; });

@@ -84,7 +84,8 @@ def read_png(path):
     rows, prev = [], bytes(stride)
     for y in range(height):
         start = y * (stride + 1)
-        row = unfilter(raw[start], raw[start + 1 : start + 1 + stride], prev, channels)
+        line = raw[start + 1 : start + 1 + stride]
+        row = unfilter(raw[start], line, prev, channels)
         rows.append(row)
         prev = row
     return width, height, channels, rows
@@ -106,7 +107,8 @@ def main():
         return 1
     colors = Counter()
     for row in rows:
-        colors.update(row[i : i + channels] for i in range(0, len(row), channels))
+        pixels = range(0, len(row), channels)
+        colors.update(row[i : i + channels] for i in pixels)
     background, count = colors.most_common(1)[0]
     ink = 1 - count / float(width * height)
     print("png %dx%d: %d colours, %.1f%% of pixels differ from the background"
