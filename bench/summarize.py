@@ -40,8 +40,11 @@ def main(paths):
                     len(k["evaluations"]),
                 )
             )
+    measured = device.get("measuredBandwidthGBs")
     print(f"Card: {device['name']} ({device['arch']}), memory roof "
-          f"{device['peakBandwidthGBs']:.0f} GB/s (measured copy), fp32 roof "
+          f"{device['peakBandwidthGBs']:.0f} GB/s"
+          + (f" (measured copy {measured:.0f} GB/s)" if measured else "")
+          + ", fp32 roof "
           f"{device['peakGflops']['f32']:.0f} GFLOP/s\n")
     print("| kernel | naive ms | best ms | speedup | best genome | % of roof | class | passed/evaluated |")
     print("|---|---|---|---|---|---|---|---|")

@@ -31,7 +31,6 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
@@ -766,8 +765,8 @@ private:
     const CXXRecordDecl *record = nullptr;
     if (const auto *memberCall = dyn_cast<CXXMemberCallExpr>(call))
       record = memberCall->getRecordDecl();
-    else if (const auto *callee = dyn_cast<MemberExpr>(
-                 call->getCallee()->IgnoreParenImpCasts()))
+    else if (const auto *callee =
+                 dyn_cast<MemberExpr>(call->getCallee()->IgnoreParenImpCasts()))
       record = callee->getBase()->getType()->getAsCXXRecordDecl();
     bool isBlock = record && record->getName() == "thread_block";
     if (component.empty()) {
@@ -783,7 +782,7 @@ private:
              sym("blockDim.x") *
                  (sym("threadIdx.y") + sym("blockDim.y") * sym("threadIdx.z"));
     }
-    const char *builtin = name == "thread_index" ? "threadIdx"
+    const char *builtin = name == "thread_index"  ? "threadIdx"
                           : name == "group_index" ? "blockIdx"
                           : name == "group_dim" || name == "dim_threads"
                               ? "blockDim"

@@ -130,8 +130,9 @@ TaskDraft cupilot::draftTask(const KernelInfo &kernel) {
     dataDims = std::max(dataDims, std::min(factors, 3u));
   }
   // Sizes big enough to fill an H100-class GPU, per dimensionality.
-  const char *extentDefault =
-      dataDims == 1 ? "16777216" : dataDims == 2 ? "4096" : "256";
+  const char *extentDefault = dataDims == 1   ? "16777216"
+                              : dataDims == 2 ? "4096"
+                                              : "256";
 
   std::set<std::string> sizeNames;
   for (const ParamInfo &p : kernel.params) {

@@ -33,6 +33,7 @@ const Registration Rules[] = {
     {"coarsen", applyCoarsen},
     {"vectorize", applyVectorize},
     {"warp-shuffle-reduce", applyWarpShuffleReduce},
+    {"tile-to-shared", applyTileToShared},
 };
 
 } // namespace

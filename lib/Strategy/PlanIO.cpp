@@ -336,6 +336,16 @@ llvm::Expected<RewriteStep> PlanReader::readStep(const YAML::Node &node,
                        "a block holds at most 1024",
                        fileName, step.loc.line, step.loc.column, what, threads);
   }
+  if (step.kind == "tile-to-shared") {
+    int64_t tile = step.getInt("tile", 16);
+    if (tile != 8 && tile != 16 && tile != 32) {
+      PlanLoc loc = step.getLoc("tile");
+      return makeError(ExitCode::InputError,
+                       "{0}:{1}:{2}: error: {3}: 'tile' must be 8, 16 or 32, "
+                       "not {4}",
+                       fileName, loc.line, loc.column, what, tile);
+    }
+  }
   if (step.kind == "vectorize" && step.getInt("width", 4) == 3) {
     PlanLoc loc = step.getLoc("width");
     return makeError(ExitCode::InputError,

@@ -83,6 +83,10 @@ const ParamSchema CoarsenParams[] = {
 const ParamSchema VectorizeParams[] = {
     {"width", ParamType::Int, true, 2, 4, "vector width: 2 or 4"},
 };
+const ParamSchema TileToSharedParams[] = {
+    {"tile", ParamType::Int, true, 8, 32,
+     "tile edge: 8, 16 or 32 (the block must be tile x tile)"},
+};
 const ParamSchema WarpShuffleReduceParams[] = {
     {"loop", ParamType::Int, false, 0, MaxLoopId,
      "loop id of the tree reduction (default: the first halving loop at the "
@@ -119,6 +123,9 @@ const StepSchema Schemas[] = {
     {"warp-shuffle-reduce", true, WarpShuffleReduceParams,
      "replace a shared-memory tree reduction by __shfl_down_sync within "
      "warps and one shared slot per warp"},
+    {"tile-to-shared", true, TileToSharedParams,
+     "stage tile x tile tiles of the naive GEMM's operands in shared "
+     "memory"},
 };
 
 } // namespace

@@ -202,6 +202,19 @@ public:
   }
 
 private:
+  /// Parses an expression that was checked before. Each is evaluated once
+  /// per shape but parsed only once: a task at the size limit has megabytes
+  /// of expressions.
+  llvm::Expected<Expression> parseChecked(llvm::StringRef text) {
+    auto it = checkedExpressions.find(text);
+    if (it != checkedExpressions.end())
+      return it->second;
+    auto expr = Expression::parse(text);
+    if (expr)
+      checkedExpressions.try_emplace(text, *expr);
+    return expr;
+  }
+
   llvm::Expected<Expression>
   parse(llvm::StringRef path, const llvm::Twine &label, llvm::StringRef text) {
     auto expr = Expression::parse(text);
@@ -563,7 +576,7 @@ private:
         text = task.verifyShapes[shape - 1][override->second].second;
         path = joinPath(joinPath("verify_shapes", shape - 1), override->second);
       }
-      auto expr = Expression::parse(text);
+      auto expr = parseChecked(text);
       if (!expr)
         return expr.takeError(); // Checked before; cannot happen.
       auto value = expr->evaluateInt(env);
@@ -593,7 +606,7 @@ private:
                                    const llvm::Twine &label,
                                    llvm::StringRef text,
                                    const ExprEnvironment &env) {
-    auto expr = Expression::parse(text);
+    auto expr = parseChecked(text);
     if (!expr)
       return expr.takeError();
     auto value = expr->evaluateInt(env);
@@ -629,7 +642,7 @@ private:
 
     std::string valuePath = path + ".value";
     std::string valueLabel = ("value of " + label + where).str();
-    auto expr = Expression::parse(arg.value);
+    auto expr = parseChecked(arg.value);
     if (!expr)
       return expr.takeError();
     auto outOfRange = [&](const std::string &value) {
@@ -748,6 +761,7 @@ private:
   const Task &task;
   const Diagnoser &diag;
   llvm::StringMap<size_t> sizeIndex;
+  llvm::StringMap<Expression> checkedExpressions;
   llvm::StringSet<> argumentNames;
 };
 } // namespace

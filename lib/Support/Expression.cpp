@@ -250,8 +250,10 @@ private:
         {"<", BinaryOp::Lt},   {">", BinaryOp::Gt},   {"+", BinaryOp::Add},
         {"-", BinaryOp::Sub},  {"*", BinaryOp::Mul},  {"/", BinaryOp::Div},
         {"%", BinaryOp::Rem}};
+    // Compared by hand: this runs once per operand of every expression.
     for (const auto &[spelling, op] : table)
-      if (rest.starts_with(spelling))
+      if (rest.size() >= spelling.size() && rest[0] == spelling[0] &&
+          (spelling.size() == 1 || rest[1] == spelling[1]))
         return std::make_pair(op, spelling.size());
     return std::nullopt;
   }

@@ -324,7 +324,9 @@ llvm::Error cupilot::runEvolve(const ModeOptions &options) {
   llvm::errs() << "evolve: " << device->name << " (" << device->arch
                << "), memory roof "
                << llvm::formatv("{0:F0}", device->peakBandwidthGBs)
-               << " GB/s, fp32 roof "
+               << " GB/s (measured copy "
+               << llvm::formatv("{0:F0}", device->measuredBandwidthGBs)
+               << "), fp32 roof "
                << llvm::formatv("{0:F0}", device->peakGflopsF32)
                << " GFLOP/s; database " << options.dbPath << "\n";
 
@@ -396,6 +398,8 @@ llvm::Error cupilot::runEvolve(const ModeOptions &options) {
        llvm::json::Object{{"name", device->name},
                           {"arch", device->arch},
                           {"peakBandwidthGBs", device->peakBandwidthGBs},
+                          {"measuredBandwidthGBs",
+                           device->measuredBandwidthGBs},
                           {"peakGflops",
                            llvm::json::Object{{"f32", device->peakGflopsF32}}}}},
       {"kernels", std::move(kernels)}};

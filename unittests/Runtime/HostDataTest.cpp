@@ -5,12 +5,19 @@
 //===----------------------------------------------------------------------===//
 //
 // The worker's initialisation, poison and comparison rules run on the host,
-// so they are tested here without a GPU.
+// so they are tested here without a GPU. So are the device layer and the
+// evaluation procedure, against a simulated driver (SimulatedDriver.h) that
+// runs stream work as late as CUDA allows: several requests in one worker,
+// every copy and launch on one stream.
 //
 //===----------------------------------------------------------------------===//
 
+#include "../../lib/Runtime/Server/Compiler.h"
+#include "../../lib/Runtime/Server/Device.h"
+#include "../../lib/Runtime/Server/Evaluator.h"
 #include "../../lib/Runtime/Server/HostData.h"
 #include "../../lib/Runtime/Server/Sha256.h"
+#include "SimulatedDriver.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -197,6 +204,321 @@ TEST(HostDataTest, HashesLikeSha256) {
   whole.field("a");
   whole.field("bc");
   EXPECT_NE(split.hexDigest(), whole.hexDigest());
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The device layer and the evaluation procedure on a simulated driver
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+using protocol::ReplyError;
+using protocol::Role;
+
+/// out[b] = sum of row b of in (rows x cols), one block per row.
+void rowSum(sim::Gpu &gpu, const sim::Launch &launch) {
+  int rows = launch.param<int>(2), cols = launch.param<int>(3);
+  const float *in = gpu.span<float>(launch.param<CUdeviceptr>(0),
+                                    uint64_t(rows) * cols);
+  if (!in)
+    return;
+  for (unsigned row = 0; row < launch.grid[0]; ++row) {
+    float *out = gpu.span<float>(launch.param<CUdeviceptr>(1) + row * 4, 1);
+    if (!out)
+      return;
+    float partial[256] = {0};
+    for (int c = 0; c < cols; ++c)
+      partial[c % 256] += in[uint64_t(row) * cols + c];
+    for (int stride = 128; stride > 0; stride /= 2)
+      for (int t = 0; t < stride; ++t)
+        partial[t] += partial[t + stride];
+    *out = partial[0];
+  }
+}
+
+/// 5-point stencil on the interior of a W x H grid; the border of `out` is
+/// not written (so `out` is inout).
+void stencil(sim::Gpu &gpu, const sim::Launch &launch) {
+  int w = launch.param<int>(2), h = launch.param<int>(3);
+  uint64_t n = uint64_t(w) * h;
+  const float *in = gpu.span<float>(launch.param<CUdeviceptr>(0), n);
+  float *out = gpu.span<float>(launch.param<CUdeviceptr>(1), n);
+  if (!in || !out)
+    return;
+  unsigned width = launch.grid[0] * launch.block[0];
+  unsigned height = launch.grid[1] * launch.block[1];
+  for (unsigned y = 1; y < height && int(y) < h - 1; ++y)
+    for (unsigned x = 1; x < width && int(x) < w - 1; ++x) {
+      uint64_t i = uint64_t(y) * w + x;
+      out[i] = 0.2f * (in[i] + in[i - 1] + in[i + 1] + in[i - w] + in[i + w]);
+    }
+}
+
+/// The worker's L2 flush: reads its buffer.
+void flushL2(sim::Gpu &gpu, const sim::Launch &launch) {
+  gpu.bytes(launch.param<CUdeviceptr>(0), launch.param<uint64_t>(1) * 16);
+}
+
+/// out[i] = in[i].
+void copyKernel(sim::Gpu &gpu, const sim::Launch &launch) {
+  uint64_t n = launch.param<uint64_t>(2);
+  const float *in = gpu.span<float>(launch.param<CUdeviceptr>(0), n);
+  float *out = gpu.span<float>(launch.param<CUdeviceptr>(1), n);
+  if (in && out)
+    std::memcpy(out, in, n * 4);
+}
+
+class SimulatedWorkerTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    gpu.addKernel("row_sum", {8, 8, 4, 4}, rowSum);
+    gpu.addKernel("stencil2d_naive", {8, 8, 4, 4}, stencil);
+    gpu.addKernel("cupilot_flush_l2", {8, 8, 8}, flushL2);
+    gpu.addKernel("copy", {8, 8, 8}, copyKernel);
+    gpu.install(api, nvrtc);
+    ReplyError error;
+    ASSERT_TRUE(device.open(0, error)) << error.message;
+  }
+
+  /// Operations enqueued on the legacy default stream, and the number of
+  /// streams that received any work.
+  uint64_t legacyOperations() const { return gpu.legacy.enqueued; }
+  unsigned busyStreams() const {
+    unsigned n = 0;
+    for (const auto &s : gpu.streams)
+      n += s->enqueued > 0;
+    return n;
+  }
+
+  sim::Gpu gpu;
+  worker::DriverApi api;
+  worker::NvrtcApi nvrtc;
+  Device device{api};
+  Compiler compiler{nvrtc, "/usr/local/cuda", ""};
+};
+
+protocol::BufferSpec bufferSpec(std::string name, uint64_t count, Role role) {
+  protocol::BufferSpec b;
+  b.name = std::move(name);
+  b.type = ElementType::F32;
+  b.count = count;
+  b.role = role;
+  b.init = {Distribution::Uniform, -1, 1};
+  b.tolerance = {1e-3, 1e-4, false};
+  return b;
+}
+
+protocol::EvaluateRequest baseRequest(const std::string &kernel,
+                                      const std::string &label,
+                                      const std::string &candidateSource) {
+  protocol::EvaluateRequest r;
+  r.label = label;
+  r.reference = {"reference.cu",
+                 "__global__ void " + kernel + "(...) { /* reference */ }",
+                 {}};
+  r.candidate = {"candidate.cu", candidateSource, {}};
+  r.seeds = {1, 2};
+  r.timing.warmup = 1;
+  r.timing.minReps = 3;
+  r.timing.maxReps = 6;
+  r.timing.minTimeMs = 0.1;
+  r.timing.maxTimeMs = 50;
+  return r;
+}
+
+protocol::EvaluateRequest rowSumRequest(uint64_t rows, uint64_t cols,
+                                        const std::string &label,
+                                        const std::string &candidate) {
+  protocol::EvaluateRequest r = baseRequest("row_sum", label, candidate);
+  r.buffers = {bufferSpec("in", rows * cols, Role::In),
+               bufferSpec("out", rows, Role::Out)};
+  r.scalars = {{"rows", ElementType::I32, std::to_string(rows)},
+               {"cols", ElementType::I32, std::to_string(cols)}};
+  protocol::LaunchSpec launch;
+  launch.kernel = "row_sum";
+  launch.grid = {uint32_t(rows), 1, 1};
+  launch.block = {256, 1, 1};
+  launch.args = {{"in", 0}, {"out", 0}, {"rows", 0}, {"cols", 0}};
+  r.launches = {launch};
+  return r;
+}
+
+protocol::EvaluateRequest stencilRequest(uint64_t size,
+                                         const std::string &label,
+                                         const std::string &candidate) {
+  protocol::EvaluateRequest r = baseRequest("stencil2d_naive", label, candidate);
+  r.buffers = {bufferSpec("in", size * size, Role::In),
+               bufferSpec("out", size * size, Role::InOut)};
+  r.scalars = {{"W", ElementType::I32, std::to_string(size)},
+               {"H", ElementType::I32, std::to_string(size)}};
+  protocol::LaunchSpec launch;
+  launch.kernel = "stencil2d_naive";
+  launch.grid = {uint32_t((size + 31) / 32), uint32_t((size + 7) / 8), 1};
+  launch.block = {32, 8, 1};
+  launch.args = {{"in", 0}, {"out", 0}, {"W", 0}, {"H", 0}};
+  r.launches = {launch};
+  return r;
+}
+
+std::string describeReply(const protocol::Reply &reply) {
+  std::string text = "verdict " + reply.verdict + " (" + reply.verdictReason +
+                     ")";
+  if (reply.error)
+    text += "; error: " + reply.error->message;
+  for (const protocol::Finding &finding : reply.findings)
+    text += "; " + finding.message;
+  return text;
+}
+
+TEST(SimulatedDriverTest, PageableCopyOnTheLegacyStreamRacesANonBlockingOne) {
+  // The hazard behind evaluations that failed in a long-lived worker: a
+  // synchronous pageable cuMemcpyHtoD returns before its tail has reached
+  // the device, and a non-blocking stream does not wait for it.
+  sim::Gpu gpu;
+  gpu.addKernel("copy", {8, 8, 8}, copyKernel);
+  worker::DriverApi api;
+  worker::NvrtcApi nvrtc;
+  gpu.install(api, nvrtc);
+  const uint64_t n = 1 << 14;
+  std::vector<float> host(n);
+  for (uint64_t i = 0; i < n; ++i)
+    host[i] = float(i);
+  for (unsigned flags : {CU_STREAM_NON_BLOCKING, CU_STREAM_DEFAULT}) {
+    CUstream stream = nullptr;
+    CUdeviceptr in = 0, out = 0;
+    ASSERT_EQ(api.StreamCreate(&stream, flags), CUDA_SUCCESS);
+    ASSERT_EQ(api.MemAlloc(&in, n * 4), CUDA_SUCCESS);
+    ASSERT_EQ(api.MemAlloc(&out, n * 4), CUDA_SUCCESS);
+    api.MemsetD8Async(in, 0xFF, n * 4, stream);
+    api.StreamSynchronize(stream);
+    ASSERT_EQ(gpu.memcpyHtoDPageable(in, host.data(), n * 4), CUDA_SUCCESS);
+    CUfunction copy = reinterpret_cast<CUfunction>(gpu.kernels["copy"].get());
+    uint64_t count = n;
+    void *params[] = {&in, &out, &count};
+    api.LaunchKernel(copy, 1, 1, 1, 1, 1, 1, 0, stream, params, nullptr);
+    api.StreamSynchronize(stream);
+    const float *got = gpu.span<float>(out, n);
+    bool tailArrived = std::isfinite(got[n - 1]) && got[n - 1] == n - 1;
+    EXPECT_EQ(got[0], 0.0f); // The staged head always lands at once.
+    EXPECT_EQ(tailArrived, flags == CU_STREAM_DEFAULT) << "flags " << flags;
+  }
+}
+
+TEST_F(SimulatedWorkerTest, DeviceKeepsAllWorkOnOneStream) {
+  const uint64_t n = 100003; // Far more than the staged head of a copy.
+  HostArray input(ElementType::F32, n), output(ElementType::F32, n);
+  fillInit(input, {Distribution::Uniform, -1, 1}, 1, "in");
+  ReplyError error;
+  DeviceBuffer in, out;
+  ASSERT_TRUE(device.allocate(n * 4, in, error)) << error.message;
+  ASSERT_TRUE(device.allocate(n * 4, out, error)) << error.message;
+  for (int run = 0; run < 3; ++run) {
+    ASSERT_TRUE(device.upload(in, input, error)) << error.message;
+    ASSERT_TRUE(device.fill(out, poisonPattern(ElementType::F32, run % 2),
+                            error));
+    CUfunction copy = reinterpret_cast<CUfunction>(gpu.kernels["copy"].get());
+    uint64_t count = n;
+    void *params[] = {&in.ptr, &out.ptr, &count};
+    uint32_t grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
+    ASSERT_TRUE(device.launch(copy, grid, block, 0, params, error));
+    ASSERT_TRUE(device.synchronize(error)) << error.message;
+    ASSERT_TRUE(device.download(out, output, error)) << error.message;
+    EXPECT_EQ(output.bytes, input.bytes) << "run " << run;
+    bool intact = false;
+    ASSERT_TRUE(device.checkCanaries(out, intact, error));
+    EXPECT_TRUE(intact);
+    // The next run's input differs: a stale copy would show.
+    fillInit(input, {Distribution::Uniform, -1, 1}, run + 2, "in");
+  }
+  device.release(in);
+  device.release(out);
+  EXPECT_EQ(legacyOperations(), 0u);
+  EXPECT_EQ(busyStreams(), 1u);
+  EXPECT_TRUE(gpu.allocations.empty());
+  EXPECT_EQ(gpu.sticky, CUDA_SUCCESS);
+}
+
+TEST_F(SimulatedWorkerTest, DeviceRefusesCopiesOfAnotherSize) {
+  ReplyError error;
+  DeviceBuffer small, large;
+  ASSERT_TRUE(device.allocate(400, small, error));
+  ASSERT_TRUE(device.allocate(404, large, error));
+  HostArray host(ElementType::F32, 101); // 404 bytes.
+  EXPECT_FALSE(device.upload(small, host, error));
+  EXPECT_EQ(error.kind, protocol::ErrorKind::Internal);
+  EXPECT_THAT(error.message, ::testing::HasSubstr("404 bytes"));
+  EXPECT_FALSE(device.download(small, host, error));
+  EXPECT_EQ(error.kind, protocol::ErrorKind::Internal);
+  EXPECT_FALSE(device.copy(small, large, error));
+  EXPECT_EQ(error.kind, protocol::ErrorKind::Internal);
+  EXPECT_TRUE(device.upload(large, host, error));
+  EXPECT_FALSE(device.isLost());
+  device.release(small);
+  device.release(large);
+}
+
+TEST_F(SimulatedWorkerTest, ManyRequestsOfDifferentShapesInOneWorker) {
+  // The sequence of an evolution run: several candidates, each verified on
+  // the verify shapes and then timed on the main shape, in one worker; an
+  // output smaller than the input (row sums) and an inout buffer whose
+  // border the kernel leaves alone (stencil).
+  const std::string rowSum = "__global__ void row_sum(...) { /* cand */ }";
+  const std::string rowSumUnrolled =
+      "__global__ void row_sum(...) {\n#pragma unroll 4\n}";
+  const std::string stencilSource =
+      "__global__ void __launch_bounds__(256) stencil2d_naive(...) {}";
+  std::vector<protocol::EvaluateRequest> requests;
+  for (const std::string &candidate : {rowSum, rowSumUnrolled, rowSum}) {
+    requests.push_back(rowSumRequest(131, 131, "verify_shapes[0]", candidate));
+    requests.push_back(rowSumRequest(77, 77, "verify_shapes[1]", candidate));
+    requests.push_back(rowSumRequest(512, 1024, "main", candidate));
+  }
+  for (int k = 0; k < 2; ++k) {
+    requests.push_back(stencilRequest(131, "verify_shapes[0]", stencilSource));
+    requests.push_back(stencilRequest(77, "verify_shapes[1]", stencilSource));
+    requests.push_back(stencilRequest(300, "main", stencilSource));
+  }
+  for (size_t i = 0; i < requests.size(); ++i) {
+    protocol::Reply reply;
+    worker::evaluate(device, compiler, requests[i], reply);
+    SCOPED_TRACE("request " + std::to_string(i) + " (" + requests[i].label +
+                 ")");
+    ASSERT_TRUE(reply.ok) << describeReply(reply);
+    EXPECT_EQ(reply.verdict, "passed") << describeReply(reply);
+    ASSERT_TRUE(reply.integrity.has_value());
+    EXPECT_TRUE(reply.integrity->referenceDeterministic);
+    EXPECT_TRUE(reply.integrity->candidateDeterministic);
+    EXPECT_EQ(reply.timings.size(), 2u);
+  }
+  EXPECT_EQ(legacyOperations(), 0u);
+  EXPECT_EQ(busyStreams(), 1u);
+  EXPECT_TRUE(gpu.allocations.empty()); // Every buffer was released.
+  EXPECT_FALSE(device.isLost());
+}
+
+TEST_F(SimulatedWorkerTest, StillCatchesAWrongCandidateAfterManyRequests) {
+  // The sequence above must not make the checks lenient: a candidate whose
+  // launch covers one row too few leaves that row unwritten.
+  for (int k = 0; k < 2; ++k) {
+    protocol::Reply reply;
+    worker::evaluate(device, compiler,
+                     rowSumRequest(131, 131, "verify_shapes[0]",
+                                   "__global__ void row_sum() {}"),
+                     reply);
+    ASSERT_TRUE(reply.ok) << describeReply(reply);
+    EXPECT_EQ(reply.verdict, "passed") << describeReply(reply);
+  }
+  protocol::EvaluateRequest short_ =
+      rowSumRequest(131, 131, "verify_shapes[0]", "__global__ void row_sum(){}");
+  short_.candidateLaunches = short_.launches;
+  short_.candidateLaunches[0].grid[0] = 130;
+  protocol::Reply reply;
+  worker::evaluate(device, compiler, short_, reply);
+  ASSERT_TRUE(reply.ok) << describeReply(reply);
+  EXPECT_EQ(reply.verdict, "failed");
+  EXPECT_EQ(reply.verdictReason, "unwritten");
 }
 
 } // namespace

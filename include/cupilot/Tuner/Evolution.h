@@ -59,7 +59,10 @@ struct EvolveOptions {
 struct DeviceCeilings {
   std::string name;
   std::string arch;
+  /// The memory roof: max(attribute peak, measured copy bandwidth).
   double peakBandwidthGBs = 0;
+  /// Device-to-device copy bandwidth measured by the worker (0: none).
+  double measuredBandwidthGBs = 0;
   double peakGflopsF32 = 0;
 };
 

@@ -842,6 +842,58 @@ llvm::Error GridDivider::run() {
 
 } // namespace
 
+std::optional<std::array<int64_t, 3>>
+cupilot::rewrite::getLaunchBlock(StepContext &sc,
+                                 const CUDAKernelCallExpr *launch) {
+  const CallExpr *config = launch->getConfig();
+  if (!config || config->getNumArgs() < 2)
+    return std::nullopt;
+  const ASTContext &ctx = sc.getASTContext();
+  const Expr *e = strip(unwrapImplicitDim3(config->getArg(1)));
+  std::array<int64_t, 3> block = {1, 1, 1};
+  if (e->getType()->isIntegerType()) {
+    std::optional<int64_t> x = literalValue(e, ctx);
+    if (!x)
+      return std::nullopt;
+    block[0] = *x;
+    return block;
+  }
+  const CXXConstructExpr *c = dim3Construct(e);
+  if (!c)
+    if (const VarDecl *var = stableLocal(e))
+      c = dim3Construct(var->getInit());
+  if (!c)
+    return std::nullopt;
+  for (unsigned d = 0; d < c->getNumArgs() && d < 3; ++d) {
+    if (isa<CXXDefaultArgExpr>(c->getArg(d)))
+      break;
+    std::optional<int64_t> v = literalValue(c->getArg(d), ctx);
+    if (!v)
+      return std::nullopt;
+    block[d] = *v;
+  }
+  return block;
+}
+
+bool cupilot::rewrite::isThreadIndex(const Expr *e, char dim) {
+  const auto *add = dyn_cast_or_null<BinaryOperator>(e->IgnoreParenImpCasts());
+  if (!add || add->getOpcode() != BO_Add)
+    return false;
+  std::string d(1, dim);
+  const Expr *l = add->getLHS(), *r = add->getRHS();
+  if (getBuiltinName(l) == "threadIdx." + d)
+    std::swap(l, r);
+  if (getBuiltinName(r) != "threadIdx." + d)
+    return false;
+  const auto *mul = dyn_cast<BinaryOperator>(l->IgnoreParenImpCasts());
+  if (!mul || mul->getOpcode() != BO_Mul)
+    return false;
+  std::string a = getBuiltinName(mul->getLHS()),
+              b = getBuiltinName(mul->getRHS());
+  return (a == "blockIdx." + d && b == "blockDim." + d) ||
+         (a == "blockDim." + d && b == "blockIdx." + d);
+}
+
 llvm::Error cupilot::rewrite::divideLaunchGrids(StepContext &sc,
                                                 int64_t factor) {
   return GridDivider(sc, factor).run();

@@ -15,6 +15,9 @@
 
 #include "../StepContext.h"
 
+#include <array>
+#include <optional>
+
 namespace clang {
 class CompoundStmt;
 class DeclStmt;
@@ -78,6 +81,12 @@ llvm::Expected<ElementKernel> matchElementKernel(StepContext &sc);
 /// ceil-division by the block size (then the larger grid could reach
 /// elements the original launch left alone).
 llvm::Error divideLaunchGrids(StepContext &sc, int64_t factor);
+/// The block shape of `launch` when its extents are constants (literals,
+/// `dim3(...)` of them, or local variables that hold them).
+std::optional<std::array<int64_t, 3>>
+getLaunchBlock(StepContext &sc, const clang::CUDAKernelCallExpr *launch);
+/// `blockIdx.D * blockDim.D + threadIdx.D` in any operand order.
+bool isThreadIndex(const clang::Expr *e, char dim);
 /// `base`, or `base_N`, whichever is not a word of the kernel's text.
 std::string uniqueName(StepContext &sc, llvm::StringRef base);
 /// The whitespace that starts the line of `loc`.
@@ -113,6 +122,7 @@ llvm::Error applyGridStride(StepContext &sc);
 llvm::Error applyCoarsen(StepContext &sc);
 llvm::Error applyVectorize(StepContext &sc);
 llvm::Error applyWarpShuffleReduce(StepContext &sc);
+llvm::Error applyTileToShared(StepContext &sc);
 
 } // namespace cupilot::rewrite
 

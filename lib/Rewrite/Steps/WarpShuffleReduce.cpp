@@ -305,11 +305,76 @@ private:
   llvm::SmallPtrSet<const DeclRefExpr *, 8> bases;
 };
 
-bool containsReturn(const Stmt *s) {
+/// Whether `e` has the same value in every thread of a block: it reads
+/// only constants, parameters, blockIdx/blockDim/gridDim and locals
+/// initialised from such values, none of them changed.
+bool isBlockUniform(StepContext &sc, const Expr *e, unsigned depth = 0) {
+  struct Scanner : RecursiveASTVisitor<Scanner> {
+    StepContext &sc;
+    unsigned depth;
+    bool uniform = true;
+    Scanner(StepContext &sc, unsigned depth) : sc(sc), depth(depth) {}
+    bool VisitStmt(Stmt *s) {
+      if (isa<CallExpr>(s) || isa<ArraySubscriptExpr>(s) ||
+          (isa<UnaryOperator>(s) &&
+           cast<UnaryOperator>(s)->getOpcode() == UO_Deref) ||
+          (isa<BinaryOperator>(s) && cast<BinaryOperator>(s)->isAssignmentOp()))
+        uniform = false;
+      return true;
+    }
+    bool VisitMemberExpr(MemberExpr *m) {
+      uniform &= !m->isArrow();
+      return true;
+    }
+    // blockIdx.x and friends; their pieces are not values.
+    bool TraversePseudoObjectExpr(PseudoObjectExpr *p) {
+      std::string name = getBuiltinName(p);
+      uniform &= !name.empty() && !llvm::StringRef(name).starts_with("threadIdx");
+      return true;
+    }
+    bool VisitDeclRefExpr(DeclRefExpr *ref) {
+      const auto *var = dyn_cast<VarDecl>(ref->getDecl());
+      if (!var) {
+        uniform &= isa<EnumConstantDecl>(ref->getDecl());
+        return true;
+      }
+      if (isa<ParmVarDecl>(var) && !var->getType()->isReferenceType()) {
+        uniform &= !isWrittenInKernel(sc, var);
+        return true;
+      }
+      if (var->isLocalVarDecl() && var->getInit() && depth < 4 &&
+          !isWrittenInKernel(sc, var)) {
+        uniform &= isBlockUniform(sc, var->getInit(), depth + 1);
+        return true;
+      }
+      uniform &= var->getType().isConstQualified() &&
+                 var->getInit() &&
+                 var->getInit()->isEvaluatable(sc.getASTContext());
+      return true;
+    }
+  } scanner(sc, depth);
+  scanner.TraverseStmt(const_cast<Expr *>(e));
+  return scanner.uniform;
+}
+
+/// A `return` in `s` that not every thread of the block may take alike;
+/// `if (uniform) return;` is fine: the whole block leaves.
+const ReturnStmt *findDivergentReturn(StepContext &sc, const Stmt *s) {
+  if (const auto *guard = dyn_cast<IfStmt>(s);
+      guard && !guard->getElse() && !guard->getInit() &&
+      !guard->getConditionVariable() &&
+      isBlockUniform(sc, guard->getCond())) {
+    const Stmt *then = guard->getThen();
+    if (const auto *compound = dyn_cast<CompoundStmt>(then);
+        compound && compound->size() == 1)
+      then = compound->body_front();
+    if (const auto *ret = dyn_cast<ReturnStmt>(then); ret && !ret->getRetValue())
+      return nullptr;
+  }
   struct Finder : RecursiveASTVisitor<Finder> {
-    bool found = false;
-    bool VisitReturnStmt(ReturnStmt *) {
-      found = true;
+    const ReturnStmt *found = nullptr;
+    bool VisitReturnStmt(ReturnStmt *r) {
+      found = r;
       return false;
     }
   } finder;
@@ -395,10 +460,12 @@ llvm::Error cupilot::rewrite::applyWarpShuffleReduce(StepContext &sc) {
                      "path reads each thread's slot without the tree's first "
                      "barrier. Add '__syncthreads();' before the loop");
   for (auto it = body->body_begin(); it != position; ++it)
-    if (containsReturn(*it))
-      return sc.refuse((*it)->getBeginLoc(),
-                       "a thread may return before the loop; the warp "
-                       "shuffles need every thread of the block");
+    if (const ReturnStmt *ret = findDivergentReturn(sc, *it))
+      return sc.refuse(ret->getBeginLoc(),
+                       "some threads of a block may return before the loop; "
+                       "the warp shuffles need every thread of the block "
+                       "(only 'if (c) return;' with c the same for the whole "
+                       "block is allowed)");
   for (auto it = std::next(position); it != body->body_end(); ++it) {
     UseChecker uses(tree.shared, sc.getASTContext());
     uses.TraverseStmt(const_cast<Stmt *>(*it));

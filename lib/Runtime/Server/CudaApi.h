@@ -25,6 +25,10 @@ namespace cupilot {
 namespace worker {
 
 // X(name): required; O(name): optional (null when the driver lacks it).
+// Only stream-ordered copies are listed: the synchronous cuMemcpyHtoD /
+// cuMemcpyDtoH run on the legacy default stream, which the worker's work
+// stream is not ordered with, and a pageable cuMemcpyHtoD may return before
+// its data has reached the device (see Device.h).
 #define CUPILOT_DRIVER_FUNCTIONS(X, O)                                         \
   X(Init)                                                                      \
   X(DriverGetVersion)                                                          \
@@ -52,8 +56,8 @@ namespace worker {
   X(MemGetInfo)                                                                \
   X(MemAlloc)                                                                  \
   X(MemFree)                                                                   \
-  X(MemcpyHtoD)                                                                \
-  X(MemcpyDtoH)                                                                \
+  X(MemcpyHtoDAsync)                                                           \
+  X(MemcpyDtoHAsync)                                                           \
   X(MemcpyDtoDAsync)                                                           \
   X(MemsetD8Async)                                                             \
   X(MemsetD16Async)                                                            \

@@ -84,8 +84,10 @@ bool Device::open(int ordinal, ReplyError &error) {
                                 std::to_string(ordinal));
   if ((result = api.CtxSetCurrent(context)) != CUDA_SUCCESS)
     return noDevice(result, "cannot make the context current");
-  if ((result = api.StreamCreate(&stream, CU_STREAM_NON_BLOCKING)) !=
-      CUDA_SUCCESS)
+  // A blocking stream: besides the explicit ordering (everything on this
+  // stream, see Device.h), it is also ordered with anything that ends up on
+  // the legacy default stream.
+  if ((result = api.StreamCreate(&stream, CU_STREAM_DEFAULT)) != CUDA_SUCCESS)
     return noDevice(result, "cannot create a stream");
 
   protocol::DeviceInfo &d = deviceInfo;
@@ -288,7 +290,10 @@ void Device::release(DeviceBuffer &buffer) {
     buffer = DeviceBuffer();
     return;
   }
-  api.StreamSynchronize(stream);
+  // Nothing may still be reading or writing the memory when it is unmapped
+  // (and its pages handed to the next buffer): wait for all work of the
+  // context, not only the stream's.
+  api.CtxSynchronize();
   if (buffer.virtualMemory) {
     if (buffer.handle) {
       api.MemUnmap(buffer.mappedStart, buffer.mappedBytes);
@@ -302,36 +307,68 @@ void Device::release(DeviceBuffer &buffer) {
   buffer = DeviceBuffer();
 }
 
-bool Device::upload(const DeviceBuffer &buffer, const HostArray &host,
-                    ReplyError &error) {
-  CUresult result = api.StreamSynchronize(stream);
+/// An internal error for a host array whose size is not the buffer's.
+static bool sizeMismatch(const char *what, size_t hostBytes,
+                         size_t deviceBytes, ReplyError &error) {
+  error.kind = ErrorKind::Internal;
+  error.cudaError.clear();
+  error.message = std::string(what) + ": the host copy has " +
+                  std::to_string(hostBytes) + " bytes, the device buffer " +
+                  std::to_string(deviceBytes);
+  return false;
+}
+
+bool Device::streamCopy(CUresult enqueued, const char *what,
+                        ReplyError &error) {
+  CUresult result = enqueued;
+  // The copy involves pageable host memory the caller may reuse as soon as
+  // this returns: wait until it is done (and everything before it).
   if (result == CUDA_SUCCESS)
-    result = api.MemcpyHtoD(buffer.ptr, host.bytes.data(), host.byteSize());
+    result = api.StreamSynchronize(stream);
   if (result != CUDA_SUCCESS) {
     lost = true;
-    return fail(result, ErrorKind::RuntimeError, "copy to the device failed",
-                error);
+    return fail(result, ErrorKind::RuntimeError, what, error);
   }
   return true;
+}
+
+bool Device::upload(const DeviceBuffer &buffer, const HostArray &host,
+                    ReplyError &error) {
+  if (host.byteSize() != buffer.bytes)
+    return sizeMismatch("copy to the device", host.byteSize(), buffer.bytes,
+                        error);
+  if (buffer.bytes == 0)
+    return true;
+  return streamCopy(api.MemcpyHtoDAsync(buffer.ptr, host.bytes.data(),
+                                        buffer.bytes, stream),
+                    "copy to the device failed", error);
 }
 
 bool Device::download(const DeviceBuffer &buffer, HostArray &host,
                       ReplyError &error) {
-  CUresult result = api.StreamSynchronize(stream);
-  if (result == CUDA_SUCCESS)
-    result = api.MemcpyDtoH(host.bytes.data(), buffer.ptr, host.byteSize());
-  if (result != CUDA_SUCCESS) {
-    lost = true;
-    return fail(result, ErrorKind::RuntimeError, "copy from the device failed",
-                error);
-  }
-  return true;
+  if (host.byteSize() != buffer.bytes)
+    return sizeMismatch("copy from the device", host.byteSize(), buffer.bytes,
+                        error);
+  if (buffer.bytes == 0)
+    return true;
+  return streamCopy(api.MemcpyDtoHAsync(host.bytes.data(), buffer.ptr,
+                                        buffer.bytes, stream),
+                    "copy from the device failed", error);
 }
 
 bool Device::fill(const DeviceBuffer &buffer, PoisonPattern pattern,
                   ReplyError &error) {
+  unsigned width = pattern.width == 1 || pattern.width == 2 ? pattern.width : 4;
+  if (buffer.bytes % width != 0) {
+    error.kind = ErrorKind::Internal;
+    error.cudaError.clear();
+    error.message = "cannot fill a buffer of " + std::to_string(buffer.bytes) +
+                    " bytes with a " + std::to_string(width) +
+                    "-byte pattern";
+    return false;
+  }
   CUresult result;
-  switch (pattern.width) {
+  switch (width) {
   case 1:
     result =
         api.MemsetD8Async(buffer.ptr, static_cast<unsigned char>(pattern.word),
@@ -354,8 +391,16 @@ bool Device::fill(const DeviceBuffer &buffer, PoisonPattern pattern,
 
 bool Device::copy(const DeviceBuffer &to, const DeviceBuffer &from,
                   ReplyError &error) {
-  CUresult result = api.MemcpyDtoDAsync(to.ptr, from.ptr,
-                                        std::min(to.bytes, from.bytes), stream);
+  if (to.bytes != from.bytes) {
+    error.kind = ErrorKind::Internal;
+    error.cudaError.clear();
+    error.message = "device copy between buffers of " +
+                    std::to_string(from.bytes) + " and " +
+                    std::to_string(to.bytes) + " bytes";
+    return false;
+  }
+  CUresult result =
+      api.MemcpyDtoDAsync(to.ptr, from.ptr, from.bytes, stream);
   if (result != CUDA_SUCCESS)
     return fail(result, ErrorKind::Internal, "device copy failed", error);
   return true;
@@ -373,14 +418,9 @@ bool Device::checkCanaries(const DeviceBuffer &buffer, bool &intact,
         {buffer.ptr + buffer.bytes, after}}) {
     if (size == 0)
       continue;
-    CUresult result = api.StreamSynchronize(stream);
-    if (result == CUDA_SUCCESS)
-      result = api.MemcpyDtoH(slack.data(), start, size);
-    if (result != CUDA_SUCCESS) {
-      lost = true;
-      return fail(result, ErrorKind::RuntimeError,
-                  "copy from the device failed", error);
-    }
+    if (!streamCopy(api.MemcpyDtoHAsync(slack.data(), start, size, stream),
+                    "copy from the device failed", error))
+      return false;
     for (size_t i = 0; i < size; ++i)
       if (slack[i] != CanaryByte) {
         intact = false;

@@ -9,6 +9,19 @@
 // checked; an error reported by a synchronisation is treated as sticky (the
 // context is lost and the worker must exit after replying).
 //
+// Ordering: every operation on device memory (canary and poison fills,
+// uploads, downloads, device copies, launches, events) is enqueued on the one
+// stream, so each runs after everything enqueued before it, and every copy
+// that involves host memory is followed by a synchronisation of that stream
+// before it returns, so host arrays may be reused or freed at once. Nothing
+// uses the legacy default stream: a synchronous cuMemcpyHtoD from pageable
+// memory runs there and may return while the end of its data is still on its
+// way to the device (the driver stages it), and the work stream would not
+// wait for it (an evaluation read stale or canary data at the end of its
+// inputs, or had an inout's tail overwritten after its kernel had run).
+// Sizes always come from the buffer being copied; a host array of another
+// size is refused.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef CUPILOT_LIB_RUNTIME_SERVER_DEVICE_H
@@ -79,13 +92,19 @@ public:
   bool allocate(size_t bytes, DeviceBuffer &out, protocol::ReplyError &error);
   void release(DeviceBuffer &buffer);
 
+  /// Copies `host` (exactly `buffer.bytes` bytes, else an internal error)
+  /// into the buffer, in stream order, and waits until it has arrived.
   bool upload(const DeviceBuffer &buffer, const HostArray &host,
               protocol::ReplyError &error);
+  /// Copies the buffer into `host` (which must hold exactly `buffer.bytes`
+  /// bytes) after everything enqueued before, and waits for it.
   bool download(const DeviceBuffer &buffer, HostArray &host,
                 protocol::ReplyError &error);
   /// Fills the buffer (asynchronously, on the stream) with a pattern.
   bool fill(const DeviceBuffer &buffer, PoisonPattern pattern,
             protocol::ReplyError &error);
+  /// Device-to-device copy on the stream; both buffers must have the same
+  /// size.
   bool copy(const DeviceBuffer &to, const DeviceBuffer &from,
             protocol::ReplyError &error);
   /// Sets `intact` to whether the slack around the buffer still holds the
@@ -109,6 +128,10 @@ public:
             protocol::ReplyError &error);
 
 private:
+  /// Waits for a copy `enqueued` on the stream; a failure loses the context.
+  bool streamCopy(CUresult enqueued, const char *what,
+                  protocol::ReplyError &error);
+
   const DriverApi &api;
   bool opened = false;
   bool lost = false;

@@ -113,7 +113,7 @@ __global__ void no_barrier(const float *in, float *out, int n) {
 __global__ void early_exit(const float *in, float *out, int n) {
   __shared__ float sdata[256];
   unsigned tid = threadIdx.x;
-  if (blockIdx.x * blockDim.x >= n)
+  if (blockIdx.x * blockDim.x + tid >= n)
     return;
   sdata[tid] = in[blockIdx.x * blockDim.x + tid];
   __syncthreads();
