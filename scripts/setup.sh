@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(clang-22 libclang-22-dev libclang-cpp22-dev llvm-22-dev llvm-22-tools
   libmlir-22-dev mlir-22-tools libyaml-cpp-dev libcurl4-openssl-dev
   libsqlite3-dev libgtest-dev ninja-build cmake clang-format-22 clang-tidy-22
-  libclang-rt-22-dev python3 chromium)
+  libclang-rt-22-dev python3 python3-yaml chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -57,6 +57,9 @@ struct ArrayUse {
   bool written = false;
   /// Written by a top-level statement of the body, so every lane sets it.
   bool storedByEveryLane = false;
+  /// The store that comes last in the body, and whether every lane makes it.
+  const Expr *lastStore = nullptr;
+  bool lastStoreTopLevel = false;
   std::string local;
 };
 
@@ -379,11 +382,38 @@ llvm::Error Rule::collect(const ElementKernel &m) {
       const auto *e = dyn_cast<Expr>(s);
       return e && e->IgnoreImplicit() == store;
     });
-    if (plain && topLevel)
-      for (ArrayUse &a : arrays)
-        if (a.param == baseParam(target))
-          a.storedByEveryLane = true;
+    for (ArrayUse &a : arrays) {
+      if (a.param != baseParam(target))
+        continue;
+      a.storedByEveryLane |= plain && topLevel;
+      if (!a.lastStore || sm.isBeforeInTranslationUnit(a.lastStore->getBeginLoc(),
+                                                       store->getBeginLoc())) {
+        a.lastStore = store;
+        a.lastStoreTopLevel = topLevel;
+      }
+    }
   }
+  // The vector path stores whole vectors, ordered by each array's last
+  // store: two arrays that may be the same memory must both end with a
+  // store that every lane makes, or a lane's stale value would win.
+  for (const ArrayUse &a : arrays)
+    for (const ArrayUse &b : arrays) {
+      if (&a == &b || !a.written || !b.written || !mayAlias(a.param, b.param) ||
+          isRestrict(a.param) || isRestrict(b.param))
+        continue;
+      const ArrayUse &partial = a.lastStoreTopLevel ? b : a;
+      if (a.lastStoreTopLevel && b.lastStoreTopLevel)
+        continue;
+      return sc.refuse(partial.lastStore->getBeginLoc(),
+                       "'" + a.param->getName() + "' and '" +
+                           b.param->getName() +
+                           "' may alias, and not every element ends with a "
+                           "store to '" +
+                           partial.param->getName() +
+                           "'; the vector path would write back values the "
+                           "other store replaced. Mark them __restrict__ "
+                           "(step restrict)");
+    }
   // The vector path loads every array before any store: a load that follows
   // a store to another array that may alias it would see the old value.
   for (const ArraySubscriptExpr *load : accesses->subscripts) {
@@ -400,7 +430,7 @@ llvm::Error Rule::collect(const ElementKernel &m) {
                          "'" + p->getName() + "' is read after a store to '" +
                              q->getName() +
                              "', which may alias it; the vector path would "
-                             "read the old value. Mark both __restrict__ "
+                             "read the old value. Mark them __restrict__ "
                              "(step restrict) or read before writing");
     }
   }
@@ -548,11 +578,18 @@ llvm::Error Rule::run() {
     else
       code += reindent(*laneCode, inner) + "\n";
   }
+  std::vector<const ArrayUse *> stored;
   for (const ArrayUse &a : arrays)
     if (a.written)
-      code += inner + "*reinterpret_cast<" + a.vectorType + " *>(" +
-              a.param->getName().str() + " + " + indexVec + ") = " + a.local +
-              ";\n";
+      stored.push_back(&a);
+  llvm::stable_sort(stored, [&](const ArrayUse *a, const ArrayUse *b) {
+    return sm.isBeforeInTranslationUnit(a->lastStore->getBeginLoc(),
+                                        b->lastStore->getBeginLoc());
+  });
+  for (const ArrayUse *a : stored)
+    code += inner + "*reinterpret_cast<" + a->vectorType + " *>(" +
+            a->param->getName().str() + " + " + indexVec + ") = " + a->local +
+            ";\n";
   code += indent + "} else for (" + type + " " + name + " = " + indexVec +
           ", " + lane + " = 0; " + lane + " < " + w + "; ++" + lane + ", ++" +
           name + ")";
