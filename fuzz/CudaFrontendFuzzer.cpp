@@ -46,15 +46,16 @@ using namespace cupilot::fuzz;
 
 namespace {
 
-/// The temporary .cu file every input is written to, and the PCH.
+/// The temporary .cu file every input is written to; the PCH and the empty
+/// .cu it was built from (which must stay unchanged while the PCH is used).
 llvm::SmallString<128> sourcePath;
 llvm::SmallString<128> pchPath;
+llvm::SmallString<128> pchSourcePath;
 
 void removeTemporaryFiles() {
-  if (!sourcePath.empty())
-    llvm::sys::fs::remove(sourcePath);
-  if (!pchPath.empty())
-    llvm::sys::fs::remove(pchPath);
+  for (const auto &path : {sourcePath, pchPath, pchSourcePath})
+    if (!path.empty())
+      llvm::sys::fs::remove(path);
 }
 
 FrontendOptions options;
@@ -84,7 +85,10 @@ void usePrecompiledHeaders() {
   if (llvm::sys::fs::createTemporaryFile("cupilot-fuzz", "pch", fd, pchPath))
     return;
   ::close(fd);
-  writeSource("");
+  if (llvm::sys::fs::createTemporaryFile("cupilot-fuzz-pch", "cu", fd,
+                                         pchSourcePath))
+    return;
+  ::close(fd);
   std::vector<std::string> args = {*clang,
                                    "-xcuda",
                                    "--cuda-host-only",
@@ -96,7 +100,7 @@ void usePrecompiledHeaders() {
                                    "-resource-dir=" + options.resourceDir};
   args.insert(args.end(), options.extraArgs.begin(), options.extraArgs.end());
   args.insert(args.end(), {"-c", "-Xclang", "-emit-pch", "-o",
-                           std::string(pchPath), std::string(sourcePath)});
+                           std::string(pchPath), std::string(pchSourcePath)});
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string message;
   if (llvm::sys::ExecuteAndWait(*clang, argRefs, std::nullopt, {}, 120, 0,
@@ -111,12 +115,16 @@ void usePrecompiledHeaders() {
   withPCH.extraArgs.push_back("-include-pch");
   withPCH.extraArgs.push_back(std::string(pchPath));
   writeSource("__global__ void probe(float *x) { x[threadIdx.x] = 0; }\n");
-  auto index = indexCudaFile(sourcePath, withPCH);
+  FrontendOptions probe = withPCH;
+  probe.printDiagnostics = true;
+  auto index = indexCudaFile(sourcePath, probe);
   if (!index || index->kernels.size() != 1) {
-    if (!index)
-      llvm::consumeError(index.takeError());
-    std::fprintf(stderr, "fuzz-cuda-frontend: the PCH does not fit the "
-                         "frontend's flags; parsing without one\n");
+    std::string why = index ? "the probe kernel was not indexed"
+                            : llvm::toString(index.takeError());
+    std::fprintf(stderr,
+                 "fuzz-cuda-frontend: the PCH does not fit the frontend's "
+                 "flags (%s); parsing without one\n",
+                 why.c_str());
     return;
   }
   options = withPCH;

@@ -184,12 +184,15 @@ llvm::Error verifyOutput(const RewriteResult &result, const KernelIndex &index,
     std::string why = llvm::toString(parsed.takeError());
     // The steps that can introduce errors are the ones that insert code.
     for (unsigned i = 0; i < plan.steps.size(); ++i)
-      if (plan.steps[i].kind == "replace-kernel") {
-        PlanLoc loc = plan.steps[i].getLoc("code");
+      if (plan.steps[i].kind == "replace-kernel" ||
+          plan.steps[i].kind == "instantiate-template") {
+        bool replace = plan.steps[i].kind == "replace-kernel";
+        PlanLoc loc = plan.steps[i].getLoc(replace ? "code" : "args");
         return makeError(ExitCode::IllegalRewrite,
-                         "{0}:{1}:{2}: error: step {3} (replace-kernel): the "
-                         "rewritten source does not compile: {4}",
-                         plan.file, loc.line, loc.column, i, why);
+                         "{0}:{1}:{2}: error: step {3} ({4}): the "
+                         "rewritten source does not compile: {5}",
+                         plan.file, loc.line, loc.column, i,
+                         plan.steps[i].kind, why);
       }
     return makeError(ExitCode::InternalError,
                      "{0}: error: the rewritten source does not compile: {1}",
@@ -287,7 +290,8 @@ llvm::Expected<RewriteResult> cupilot::applyPlan(const ParsedFile &parsed,
       return std::move(err);
     for (RewriteEdit &edit : sc.takeEdits())
       edits.push_back(std::move(edit));
-    needsVerify |= step.kind == "replace-kernel";
+    needsVerify |=
+        step.kind == "replace-kernel" || step.kind == "instantiate-template";
   }
 
   sortEdits(edits);

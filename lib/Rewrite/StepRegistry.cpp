@@ -34,6 +34,7 @@ const Registration Rules[] = {
     {"vectorize", applyVectorize},
     {"warp-shuffle-reduce", applyWarpShuffleReduce},
     {"tile-to-shared", applyTileToShared},
+    {"instantiate-template", applyInstantiateTemplate},
 };
 
 } // namespace

@@ -87,6 +87,16 @@ const ParamSchema TileToSharedParams[] = {
     {"tile", ParamType::Int, true, 8, 32,
      "tile edge: 8, 16 or 32 (the block must be tile x tile)"},
 };
+const ParamSchema InstantiateTemplateParams[] = {
+    {"template", ParamType::String, true, 0, 0,
+     "template name under strategies/templates/ (or a .cu path relative to "
+     "the plan)"},
+    {"bind", ParamType::StringList, false, 0, 0,
+     "template parameters as NAME=VALUE (default: the template's defaults)"},
+    {"args", ParamType::StringList, false, 0, 0,
+     "the function's arguments as expressions over the kernel's parameters "
+     "(default: the kernel's parameters in order)"},
+};
 const ParamSchema WarpShuffleReduceParams[] = {
     {"loop", ParamType::Int, false, 0, MaxLoopId,
      "loop id of the tree reduction (default: the first halving loop at the "
@@ -126,6 +136,9 @@ const StepSchema Schemas[] = {
     {"tile-to-shared", true, TileToSharedParams,
      "stage tile x tile tiles of the naive GEMM's operands in shared "
      "memory"},
+    {"instantiate-template", true, InstantiateTemplateParams,
+     "replace the kernel's body by a call of a parametric template from "
+     "strategies/templates/"},
 };
 
 } // namespace

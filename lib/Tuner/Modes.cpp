@@ -163,6 +163,30 @@ collectBestPlans(const KernelIndex &index, TuningDatabase &db,
   return combined;
 }
 
+/// The input with the best plans of its kernels applied (the input itself
+/// when no kernel has one).
+static llvm::Expected<std::string> bestSource(const ModeOptions &options,
+                                              const Input &input,
+                                              TuningDatabase &db,
+                                              llvm::StringRef arch,
+                                              llvm::raw_ostream *log) {
+  auto plan = collectBestPlans(input.index, db, arch, log);
+  if (!plan)
+    return plan.takeError();
+  if (plan->steps.empty()) {
+    if (log)
+      *log << "apply-best: no kernel of " << options.inputFile
+           << " has a best variant in " << db.getPath() << "\n";
+    return readText(options.inputFile);
+  }
+  ApplyOptions apply;
+  apply.frontend = options.frontend;
+  auto rewritten = applyPlan(input.parsed, input.index, *plan, apply);
+  if (!rewritten)
+    return rewritten.takeError();
+  return rewritten->source;
+}
+
 llvm::Error cupilot::runApplyBest(const ModeOptions &options) {
   auto db = TuningDatabase::openReadOnly(options.dbPath);
   if (!db)
@@ -170,27 +194,12 @@ llvm::Error cupilot::runApplyBest(const ModeOptions &options) {
   auto input = parseInput(options);
   if (!input)
     return input.takeError();
-  auto plan = collectBestPlans(input->index, *db, options.bestArch, &llvm::errs());
-  if (!plan)
-    return plan.takeError();
-  std::string source;
-  if (plan->steps.empty()) {
-    llvm::errs() << "apply-best: no kernel of " << options.inputFile
-                 << " has a best variant in " << options.dbPath << "\n";
-    auto text = readText(options.inputFile);
-    if (!text)
-      return text.takeError();
-    source = *text;
-  } else {
-    ApplyOptions apply;
-    apply.frontend = options.frontend;
-    auto rewritten = applyPlan(input->parsed, input->index, *plan, apply);
-    if (!rewritten)
-      return rewritten.takeError();
-    source = rewritten->source;
-  }
+  auto source = bestSource(options, *input, *db, options.bestArch,
+                           &llvm::errs());
+  if (!source)
+    return source.takeError();
   return writeFile(options.outputFile,
-                   [&](llvm::raw_ostream &os) { os << source; });
+                   [&](llvm::raw_ostream &os) { os << *source; });
 }
 
 //===----------------------------------------------------------------------===//
@@ -369,25 +378,11 @@ llvm::Error cupilot::runEvolve(const ModeOptions &options) {
       return e;
   }
   if (options.outputFile != "") {
-    auto plan = collectBestPlans(input->index, *db, device->arch, nullptr);
-    if (!plan)
-      return plan.takeError();
-    std::string source;
-    if (plan->steps.empty()) {
-      auto text = readText(options.inputFile);
-      if (!text)
-        return text.takeError();
-      source = *text;
-    } else {
-      ApplyOptions apply;
-      apply.frontend = options.frontend;
-      auto rewritten = applyPlan(input->parsed, input->index, *plan, apply);
-      if (!rewritten)
-        return rewritten.takeError();
-      source = rewritten->source;
-    }
+    auto source = bestSource(options, *input, *db, device->arch, nullptr);
+    if (!source)
+      return source.takeError();
     if (llvm::Error e = writeFile(options.outputFile, [&](llvm::raw_ostream &os) {
-          os << source;
+          os << *source;
         }))
       return e;
   }

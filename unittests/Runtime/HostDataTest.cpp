@@ -12,10 +12,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../../lib/Runtime/Server/HostData.h"
 #include "../../lib/Runtime/Server/Compiler.h"
 #include "../../lib/Runtime/Server/Device.h"
 #include "../../lib/Runtime/Server/Evaluator.h"
-#include "../../lib/Runtime/Server/HostData.h"
 #include "../../lib/Runtime/Server/Sha256.h"
 #include "SimulatedDriver.h"
 
@@ -220,8 +220,8 @@ using protocol::Role;
 /// out[b] = sum of row b of in (rows x cols), one block per row.
 void rowSum(sim::Gpu &gpu, const sim::Launch &launch) {
   int rows = launch.param<int>(2), cols = launch.param<int>(3);
-  const float *in = gpu.span<float>(launch.param<CUdeviceptr>(0),
-                                    uint64_t(rows) * cols);
+  const float *in =
+      gpu.span<float>(launch.param<CUdeviceptr>(0), uint64_t(rows) * cols);
   if (!in)
     return;
   for (unsigned row = 0; row < launch.grid[0]; ++row) {
@@ -348,7 +348,8 @@ protocol::EvaluateRequest rowSumRequest(uint64_t rows, uint64_t cols,
 protocol::EvaluateRequest stencilRequest(uint64_t size,
                                          const std::string &label,
                                          const std::string &candidate) {
-  protocol::EvaluateRequest r = baseRequest("stencil2d_naive", label, candidate);
+  protocol::EvaluateRequest r =
+      baseRequest("stencil2d_naive", label, candidate);
   r.buffers = {bufferSpec("in", size * size, Role::In),
                bufferSpec("out", size * size, Role::InOut)};
   r.scalars = {{"W", ElementType::I32, std::to_string(size)},
@@ -363,8 +364,8 @@ protocol::EvaluateRequest stencilRequest(uint64_t size,
 }
 
 std::string describeReply(const protocol::Reply &reply) {
-  std::string text = "verdict " + reply.verdict + " (" + reply.verdictReason +
-                     ")";
+  std::string text =
+      "verdict " + reply.verdict + " (" + reply.verdictReason + ")";
   if (reply.error)
     text += "; error: " + reply.error->message;
   for (const protocol::Finding &finding : reply.findings)
@@ -416,8 +417,8 @@ TEST_F(SimulatedWorkerTest, DeviceKeepsAllWorkOnOneStream) {
   ASSERT_TRUE(device.allocate(n * 4, out, error)) << error.message;
   for (int run = 0; run < 3; ++run) {
     ASSERT_TRUE(device.upload(in, input, error)) << error.message;
-    ASSERT_TRUE(device.fill(out, poisonPattern(ElementType::F32, run % 2),
-                            error));
+    ASSERT_TRUE(
+        device.fill(out, poisonPattern(ElementType::F32, run % 2), error));
     CUfunction copy = reinterpret_cast<CUfunction>(gpu.kernels["copy"].get());
     uint64_t count = n;
     void *params[] = {&in.ptr, &out.ptr, &count};
@@ -510,8 +511,8 @@ TEST_F(SimulatedWorkerTest, StillCatchesAWrongCandidateAfterManyRequests) {
     ASSERT_TRUE(reply.ok) << describeReply(reply);
     EXPECT_EQ(reply.verdict, "passed") << describeReply(reply);
   }
-  protocol::EvaluateRequest short_ =
-      rowSumRequest(131, 131, "verify_shapes[0]", "__global__ void row_sum(){}");
+  protocol::EvaluateRequest short_ = rowSumRequest(
+      131, 131, "verify_shapes[0]", "__global__ void row_sum(){}");
   short_.candidateLaunches = short_.launches;
   short_.candidateLaunches[0].grid[0] = 130;
   protocol::Reply reply;

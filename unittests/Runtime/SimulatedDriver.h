@@ -37,8 +37,8 @@
 
 #include "../../lib/Runtime/Server/CudaApi.h"
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -389,8 +389,7 @@ inline void Gpu::install(worker::DriverApi &api, worker::NvrtcApi &nvrtc) {
     });
     return CUDA_SUCCESS;
   };
-  api.MemsetD8Async = [](CUdeviceptr p, unsigned char v, size_t n,
-                         CUstream s) {
+  api.MemsetD8Async = [](CUdeviceptr p, unsigned char v, size_t n, CUstream s) {
     Gpu *g = Gpu::current();
     g->enqueue(g->stream(s), [g, p, v, n] {
       if (unsigned char *d = g->bytes(p, n))
@@ -480,9 +479,8 @@ inline void Gpu::install(worker::DriverApi &api, worker::NvrtcApi &nvrtc) {
     return NVRTC_SUCCESS;
   };
   nvrtc.GetErrorString = [](nvrtcResult) { return "simulated NVRTC error"; };
-  nvrtc.CreateProgram = [](nvrtcProgram *prog, const char *source,
-                           const char *, int, const char *const *,
-                           const char *const *) {
+  nvrtc.CreateProgram = [](nvrtcProgram *prog, const char *source, const char *,
+                           int, const char *const *, const char *const *) {
     *prog = reinterpret_cast<nvrtcProgram>(new Program{source, {}});
     return NVRTC_SUCCESS;
   };

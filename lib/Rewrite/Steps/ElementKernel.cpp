@@ -6,8 +6,8 @@
 //
 // What `coarsen` and `vectorize` share: matching a kernel that handles one
 // element per thread (guarded or early-return form) and proving that its
-// per-element body may run several times per thread, and dividing the grid
-// of the kernel's launches so that the same elements are covered.
+// per-element body may run several times per thread. Also the small AST and
+// text helpers the other restructuring steps use.
 //
 //===----------------------------------------------------------------------===//
 
@@ -91,9 +91,12 @@ public:
       note(call->getBeginLoc(), "the kernel uses the warp intrinsic '" +
                                     name + "', which exchanges values between "
                                            "the threads that own elements");
-    else if (outside)
-      note(call->getBeginLoc(), "the kernel calls a function outside the "
-                                "per-element code");
+    else if (outside && !isPureLibraryCall(call))
+      note(call->getBeginLoc(),
+           "the kernel calls '" + (name.empty() ? "a function" : name) +
+               "' outside the per-element code, which could have effects "
+               "the step would repeat or drop; move the call into the "
+               "per-element code");
     return true;
   }
   bool VisitBinaryOperator(BinaryOperator *b) {
@@ -141,6 +144,20 @@ public:
   std::string problem;
 
 private:
+  /// A call of a function from a header (CUDA's math library) with no
+  /// pointer arguments: it reads and writes nothing but its result.
+  bool isPureLibraryCall(const CallExpr *call) const {
+    const FunctionDecl *callee = call->getDirectCallee();
+    if (!callee)
+      return false;
+    const SourceManager &sm = callee->getASTContext().getSourceManager();
+    if (sm.isInMainFile(sm.getExpansionLoc(callee->getLocation())))
+      return false;
+    for (const Expr *arg : call->arguments())
+      if (arg->getType()->isPointerType() || arg->getType()->isReferenceType())
+        return false;
+    return !callee->getReturnType()->isVoidType();
+  }
   bool declaredInside(const VarDecl *var) const {
     SourceLocation decl = var->getLocation();
     return body.getBegin() <= decl && decl <= body.getEnd();
@@ -483,398 +500,6 @@ bool cupilot::rewrite::isWrittenInKernel(StepContext &sc, const VarDecl *var,
   return finder.written;
 }
 
-//===----------------------------------------------------------------------===//
-// Launch grids
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-const Expr *strip(const Expr *e) {
-  while (true) {
-    e = e->IgnoreParenImpCasts();
-    if (const auto *c = dyn_cast<CXXConstructExpr>(e);
-        c && c->getNumArgs() == 1 &&
-        c->getConstructor()->isCopyOrMoveConstructor()) {
-      e = c->getArg(0);
-      continue;
-    }
-    if (const auto *m = dyn_cast<MaterializeTemporaryExpr>(e)) {
-      e = m->getSubExpr();
-      continue;
-    }
-    if (const auto *b = dyn_cast<CXXBindTemporaryExpr>(e)) {
-      e = b->getSubExpr();
-      continue;
-    }
-    // `dim3(x)`, `int(x)`.
-    if (const auto *f = dyn_cast<CXXFunctionalCastExpr>(e)) {
-      e = f->getSubExpr();
-      continue;
-    }
-    return e;
-  }
-}
-
-bool isDim3(QualType type) {
-  const auto *record = type->getAsCXXRecordDecl();
-  return record && record->getName() == "dim3";
-}
-
-/// Looks through the implicit conversion of an integer to dim3 that a
-/// launch configuration `<<<blocks, 256>>>` contains.
-const Expr *unwrapImplicitDim3(const Expr *e) {
-  const auto *c = dyn_cast<CXXConstructExpr>(strip(e));
-  if (!c || isa<CXXTemporaryObjectExpr>(c) ||
-      c->getParenOrBraceRange().isValid() || c->getNumArgs() == 0 ||
-      c->getConstructor()->getParent()->getName() != "dim3")
-    return e;
-  for (unsigned i = 1; i < c->getNumArgs(); ++i)
-    if (!isa<CXXDefaultArgExpr>(c->getArg(i)))
-      return e;
-  return c->getArg(0);
-}
-
-/// `dim3(a, b)` or `dim3 v(a, b)` as written (not a conversion).
-const CXXConstructExpr *dim3Construct(const Expr *e) {
-  if (!e)
-    return nullptr;
-  const auto *c = dyn_cast<CXXConstructExpr>(strip(e));
-  if (!c || c->getConstructor()->getParent()->getName() != "dim3" ||
-      c->getNumArgs() == 0 || isa<CXXDefaultArgExpr>(c->getArg(0)))
-    return nullptr;
-  return c;
-}
-
-/// Whether host code changes `var` after its declaration (or may, through
-/// its address).
-bool changedAfterInit(const VarDecl *var) {
-  const auto *fn =
-      dyn_cast_or_null<FunctionDecl>(var->getParentFunctionOrMethod());
-  if (!fn || !fn->getBody())
-    return true;
-  struct Finder : RecursiveASTVisitor<Finder> {
-    const VarDecl *var;
-    bool changed = false;
-    bool refersTo(const Expr *e) {
-      e = e->IgnoreParenImpCasts();
-      if (const auto *m = dyn_cast<MemberExpr>(e))
-        e = m->getBase()->IgnoreParenImpCasts();
-      const auto *r = dyn_cast<DeclRefExpr>(e);
-      return r && r->getDecl() == var;
-    }
-    bool VisitBinaryOperator(BinaryOperator *b) {
-      changed |= b->isAssignmentOp() && refersTo(b->getLHS());
-      return true;
-    }
-    bool VisitUnaryOperator(UnaryOperator *u) {
-      changed |= (u->isIncrementDecrementOp() ||
-                  u->getOpcode() == UO_AddrOf) &&
-                 refersTo(u->getSubExpr());
-      return true;
-    }
-    bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *op) {
-      changed |= op->isAssignmentOp() && op->getNumArgs() > 0 &&
-                 refersTo(op->getArg(0));
-      return true;
-    }
-  } finder;
-  finder.var = var;
-  finder.TraverseStmt(fn->getBody());
-  return finder.changed;
-}
-
-/// The local variable `e` names, when it has an initializer that still
-/// holds.
-const VarDecl *stableLocal(const Expr *e) {
-  const auto *ref = dyn_cast<DeclRefExpr>(strip(e));
-  const auto *var = ref ? dyn_cast<VarDecl>(ref->getDecl()) : nullptr;
-  if (!var || !var->isLocalVarDecl() || !var->getInit() ||
-      changedAfterInit(var))
-    return nullptr;
-  return var;
-}
-
-std::optional<int64_t> literalValue(const Expr *e, const ASTContext &ctx) {
-  for (unsigned hops = 0; e && hops < 4; ++hops) {
-    Expr::EvalResult result;
-    if (!e->isValueDependent() && strip(e)->getType()->isIntegerType() &&
-        e->EvaluateAsInt(result, ctx))
-      return result.Val.getInt().getSExtValue();
-    const VarDecl *var = stableLocal(e);
-    e = var ? var->getInit() : nullptr;
-  }
-  return std::nullopt;
-}
-
-/// The x extent of a launch's block: its value when known, and the
-/// variable that holds it (an int, or a dim3 whose `.x` it is).
-struct BlockExtent {
-  std::optional<int64_t> value;
-  const VarDecl *var = nullptr;
-  bool isDim3Var = false;
-};
-
-BlockExtent resolveBlock(const Expr *arg, const ASTContext &ctx) {
-  BlockExtent block;
-  const Expr *e = strip(unwrapImplicitDim3(arg));
-  if (const auto *ref = dyn_cast<DeclRefExpr>(e)) {
-    block.var = dyn_cast<VarDecl>(ref->getDecl());
-    if (block.var && isDim3(block.var->getType())) {
-      block.isDim3Var = true;
-      if (const CXXConstructExpr *c = dim3Construct(block.var->getInit());
-          c && !changedAfterInit(block.var))
-        block.value = literalValue(c->getArg(0), ctx);
-      return block;
-    }
-  }
-  if (const CXXConstructExpr *c = dim3Construct(e)) {
-    block.value = literalValue(c->getArg(0), ctx);
-    return block;
-  }
-  block.value = literalValue(e, ctx);
-  return block;
-}
-
-bool isBlockExtent(const Expr *e, const BlockExtent &block,
-                   const ASTContext &ctx) {
-  e = strip(e);
-  if (const auto *m = dyn_cast<MemberExpr>(e)) {
-    const auto *ref = dyn_cast<DeclRefExpr>(strip(m->getBase()));
-    return block.isDim3Var && ref && ref->getDecl() == block.var &&
-           m->getMemberDecl()->getName() == "x";
-  }
-  if (const auto *ref = dyn_cast<DeclRefExpr>(e);
-      ref && !block.isDim3Var && block.var && ref->getDecl() == block.var)
-    return true;
-  std::optional<int64_t> v = literalValue(e, ctx);
-  return v && block.value && *v == *block.value;
-}
-
-void flattenSum(const Expr *e, bool positive,
-                std::vector<std::pair<const Expr *, bool>> &terms) {
-  e = e->IgnoreParenImpCasts();
-  if (const auto *b = dyn_cast<BinaryOperator>(e)) {
-    if (b->getOpcode() == BO_Add || b->getOpcode() == BO_Sub) {
-      flattenSum(b->getLHS(), positive, terms);
-      flattenSum(b->getRHS(),
-                 b->getOpcode() == BO_Add ? positive : !positive, terms);
-      return;
-    }
-  }
-  terms.push_back({e, positive});
-}
-
-/// `(x + B - 1) / B` or `(x + C) / B` with C == B - 1, where B is the
-/// block's x extent, possibly through local variables.
-bool isCeilDivByBlock(const Expr *e, const BlockExtent &block,
-                      const ASTContext &ctx) {
-  for (unsigned hops = 0; e && hops < 4; ++hops) {
-    const auto *div = dyn_cast<BinaryOperator>(strip(e));
-    if (div && div->getOpcode() == BO_Div) {
-      if (!isBlockExtent(div->getRHS(), block, ctx))
-        return false;
-      std::vector<std::pair<const Expr *, bool>> terms;
-      flattenSum(div->getLHS(), true, terms);
-      bool hasBlock = false, minusOne = false, blockMinusOne = false;
-      for (auto [term, positive] : terms) {
-        std::optional<int64_t> v;
-        if (const auto *lit = dyn_cast<IntegerLiteral>(strip(term)))
-          v = lit->getValue().getSExtValue();
-        if (positive && isBlockExtent(term, block, ctx))
-          hasBlock = true;
-        else if (!positive && v && *v == 1)
-          minusOne = true;
-        else if (positive && v && block.value && *v == *block.value - 1)
-          blockMinusOne = true;
-      }
-      return (hasBlock && minusOne) || blockMinusOne;
-    }
-    const VarDecl *var = stableLocal(e);
-    e = var ? var->getInit() : nullptr;
-  }
-  return false;
-}
-
-/// Whether `e` needs parentheses as the left operand of `+`.
-bool needsParens(const Expr *e) {
-  e = e->IgnoreImpCasts();
-  if (const auto *b = dyn_cast<BinaryOperator>(e))
-    return !(b->isMultiplicativeOp() || b->isAdditiveOp());
-  return isa<ConditionalOperator>(e) || isa<BinaryConditionalOperator>(e);
-}
-
-class GridDivider {
-public:
-  GridDivider(StepContext &sc, int64_t factor) : sc(sc), factor(factor) {}
-
-  llvm::Error run();
-
-private:
-  llvm::Error divide(const CUDAKernelCallExpr *launch);
-  /// Checks that dividing the integer grid extent `e` keeps the elements.
-  llvm::Error checkCovers(const Expr *e, const BlockExtent &block);
-  /// `e` -> `(e + factor-1) / factor`, through insertions only so that
-  /// edits of other steps inside `e` (set-block-size) still apply.
-  llvm::Error wrap(const Expr *e, const std::string &suffix = "");
-
-  StepContext &sc;
-  int64_t factor;
-};
-
-llvm::Error GridDivider::checkCovers(const Expr *e, const BlockExtent &block) {
-  if (isCeilDivByBlock(e, block, sc.getASTContext()))
-    return llvm::Error::success();
-  if (std::optional<int64_t> v = literalValue(e, sc.getASTContext())) {
-    if (*v % factor == 0)
-      return llvm::Error::success();
-    return sc.refuse(e->getBeginLoc(),
-                     "the grid has a fixed " + llvm::Twine(*v) +
-                         " blocks, not a multiple of " + llvm::Twine(factor) +
-                         "; the divided grid would reach elements the "
-                         "original launch leaves alone");
-  }
-  return sc.refuse(e->getBeginLoc(),
-                   "cannot tell that the grid covers all elements, so "
-                   "dividing it by " +
-                       llvm::Twine(factor) +
-                       " could reach elements the original launch leaves "
-                       "alone; write the grid as a ceil-division by the block "
-                       "size (e.g. '(n + 255) / 256') or as a multiple of " +
-                       llvm::Twine(factor));
-}
-
-llvm::Error GridDivider::wrap(const Expr *e, const std::string &suffix) {
-  SourceRange range = e->getSourceRange();
-  if (std::optional<int64_t> v = literalValue(e, sc.getASTContext());
-      v && isa<IntegerLiteral>(strip(e)))
-    return sc.replace(CharSourceRange::getTokenRange(range),
-                      std::to_string(*v / factor));
-  const SourceManager &sm = sc.getSourceManager();
-  SourceLocation begin = range.getBegin();
-  SourceLocation end = Lexer::getLocForEndOfToken(
-      range.getEnd(), 0, sm, sc.getASTContext().getLangOpts());
-  if (begin.isMacroID() || end.isInvalid() || end.isMacroID())
-    return sc.refuse(begin, "the grid is spelled inside a macro expansion; "
-                            "expand the macro first");
-  bool parens = suffix.empty() && needsParens(e);
-  std::string open = parens ? "((" : "(";
-  std::string close = (parens ? ")" : "") + suffix + " + " +
-                      std::to_string(factor - 1) + ") / " +
-                      std::to_string(factor);
-  if (llvm::Error err = sc.insert(begin, open))
-    return err;
-  return sc.insert(end, close);
-}
-
-llvm::Error GridDivider::divide(const CUDAKernelCallExpr *launch) {
-  const CallExpr *config = launch->getConfig();
-  if (!config || config->getNumArgs() < 2)
-    return sc.refuse(launch->getBeginLoc(), "the launch has no grid argument");
-  BlockExtent block = resolveBlock(config->getArg(1), sc.getASTContext());
-  const Expr *grid = unwrapImplicitDim3(config->getArg(0));
-  const Expr *inner = strip(grid);
-  if (inner->getType()->isIntegerType()) {
-    if (llvm::Error err = checkCovers(grid, block))
-      return err;
-    return wrap(grid);
-  }
-  if (const CXXConstructExpr *c = dim3Construct(inner)) {
-    if (llvm::Error err = checkCovers(c->getArg(0), block))
-      return err;
-    return wrap(c->getArg(0));
-  }
-  if (const auto *ref = dyn_cast<DeclRefExpr>(inner)) {
-    const auto *var = dyn_cast<VarDecl>(ref->getDecl());
-    const CXXConstructExpr *c =
-        var && var->isLocalVarDecl() ? dim3Construct(var->getInit()) : nullptr;
-    if (c && !changedAfterInit(var)) {
-      if (llvm::Error err = checkCovers(c->getArg(0), block))
-        return err;
-      // `grid` -> `dim3((grid.x + K-1) / K, grid.y, grid.z)`.
-      std::string name = var->getName().str();
-      SourceLocation begin = ref->getBeginLoc();
-      SourceLocation end = Lexer::getLocForEndOfToken(
-          ref->getEndLoc(), 0, sc.getSourceManager(),
-          sc.getASTContext().getLangOpts());
-      if (begin.isMacroID() || end.isInvalid())
-        return sc.refuse(begin, "the grid is spelled inside a macro "
-                                "expansion; expand the macro first");
-      if (llvm::Error err = sc.insert(begin, "dim3(("))
-        return err;
-      return sc.insert(end, ".x + " + std::to_string(factor - 1) + ") / " +
-                                std::to_string(factor) + ", " + name + ".y, " +
-                                name + ".z)");
-    }
-  }
-  return sc.refuse(grid->getBeginLoc(),
-                   "cannot divide this grid by " + llvm::Twine(factor) +
-                       "; give the launch an integer grid, a dim3(...) or a "
-                       "local dim3 variable that is not changed after its "
-                       "declaration");
-}
-
-llvm::Error GridDivider::run() {
-  const KernelInfo &info = *sc.getKernelInfo();
-  std::vector<const CUDAKernelCallExpr *> launches =
-      findLaunches(sc.getKernel(), sc.getASTContext());
-  for (const CUDAKernelCallExpr *launch : launches)
-    if (llvm::Error err = divide(launch))
-      return err;
-  // One change for the kernel's launch geometry (the task's), located at
-  // the first launch in the file, or at the kernel when there is none.
-  LaunchChange change;
-  change.step = sc.getStepIndex();
-  change.kind = sc.getStep().kind;
-  change.kernel = info.qualifiedName;
-  change.loc = info.loc;
-  if (!launches.empty()) {
-    const SourceManager &sm = sc.getSourceManager();
-    PresumedLoc p =
-        sm.getPresumedLoc(sm.getExpansionLoc(launches.front()->getBeginLoc()));
-    change.loc.file = p.getFilename();
-    change.loc.line = p.getLine();
-    change.loc.column = p.getColumn();
-  }
-  change.gridDivisor = factor;
-  sc.getResult().launchChanges.push_back(change);
-  return llvm::Error::success();
-}
-
-} // namespace
-
-std::optional<std::array<int64_t, 3>>
-cupilot::rewrite::getLaunchBlock(StepContext &sc,
-                                 const CUDAKernelCallExpr *launch) {
-  const CallExpr *config = launch->getConfig();
-  if (!config || config->getNumArgs() < 2)
-    return std::nullopt;
-  const ASTContext &ctx = sc.getASTContext();
-  const Expr *e = strip(unwrapImplicitDim3(config->getArg(1)));
-  std::array<int64_t, 3> block = {1, 1, 1};
-  if (e->getType()->isIntegerType()) {
-    std::optional<int64_t> x = literalValue(e, ctx);
-    if (!x)
-      return std::nullopt;
-    block[0] = *x;
-    return block;
-  }
-  const CXXConstructExpr *c = dim3Construct(e);
-  if (!c)
-    if (const VarDecl *var = stableLocal(e))
-      c = dim3Construct(var->getInit());
-  if (!c)
-    return std::nullopt;
-  for (unsigned d = 0; d < c->getNumArgs() && d < 3; ++d) {
-    if (isa<CXXDefaultArgExpr>(c->getArg(d)))
-      break;
-    std::optional<int64_t> v = literalValue(c->getArg(d), ctx);
-    if (!v)
-      return std::nullopt;
-    block[d] = *v;
-  }
-  return block;
-}
-
 bool cupilot::rewrite::isThreadIndex(const Expr *e, char dim) {
   const auto *add = dyn_cast_or_null<BinaryOperator>(e->IgnoreParenImpCasts());
   if (!add || add->getOpcode() != BO_Add)
@@ -892,9 +517,4 @@ bool cupilot::rewrite::isThreadIndex(const Expr *e, char dim) {
               b = getBuiltinName(mul->getRHS());
   return (a == "blockIdx." + d && b == "blockDim." + d) ||
          (a == "blockDim." + d && b == "blockIdx." + d);
-}
-
-llvm::Error cupilot::rewrite::divideLaunchGrids(StepContext &sc,
-                                                int64_t factor) {
-  return GridDivider(sc, factor).run();
 }

@@ -82,9 +82,16 @@ llvm::Expected<ElementKernel> matchElementKernel(StepContext &sc);
 /// elements the original launch left alone).
 llvm::Error divideLaunchGrids(StepContext &sc, int64_t factor);
 /// The block shape of `launch` when its extents are constants (literals,
-/// `dim3(...)` of them, or local variables that hold them).
+/// `dim3(...)` of them, or local variables that hold them)
+/// (LaunchGeometry.cpp).
 std::optional<std::array<int64_t, 3>>
 getLaunchBlock(StepContext &sc, const clang::CUDAKernelCallExpr *launch);
+/// Checks that every launch of the kernel in the file uses the block `want`
+/// (or that a set-block-size step of the plan gives all of them that
+/// shape), and records the block for the kernel's launches; `hint` ends
+/// the refusal (e.g. " or choose 'tile: 16'").
+llvm::Error requireLaunchBlock(StepContext &sc, std::array<int64_t, 3> want,
+                               llvm::StringRef hint = "");
 /// `blockIdx.D * blockDim.D + threadIdx.D` in any operand order.
 bool isThreadIndex(const clang::Expr *e, char dim);
 /// `base`, or `base_N`, whichever is not a word of the kernel's text.
@@ -123,6 +130,7 @@ llvm::Error applyCoarsen(StepContext &sc);
 llvm::Error applyVectorize(StepContext &sc);
 llvm::Error applyWarpShuffleReduce(StepContext &sc);
 llvm::Error applyTileToShared(StepContext &sc);
+llvm::Error applyInstantiateTemplate(StepContext &sc);
 
 } // namespace cupilot::rewrite
 

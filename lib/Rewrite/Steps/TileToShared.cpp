@@ -57,6 +57,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
+#include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/Stmt.h"
 #include "clang/Basic/SourceManager.h"
@@ -334,63 +335,21 @@ llvm::Error Rule::match() {
 }
 
 llvm::Error Rule::checkLaunches() {
-  const KernelInfo &info = *sc.getKernelInfo();
-  // A set-block-size step of the plan may give the launches the tile shape.
-  bool planSetsBlock = false;
-  for (const RewriteStep &other : sc.getPlan().steps)
-    planSetsBlock |= other.kind == "set-block-size" &&
-                     sc.getIndex().find(other.kernel) == &info &&
-                     other.getInt("x", 1) == tile &&
-                     other.getInt("y", 1) == tile &&
-                     other.getInt("z", 1) == 1 && !other.has("launch");
-  std::vector<const CUDAKernelCallExpr *> launches =
-      findLaunches(sc.getKernel(), sc.getASTContext());
-  for (const CUDAKernelCallExpr *launch : launches) {
-    if (planSetsBlock)
-      break;
-    std::optional<std::array<int64_t, 3>> block = getLaunchBlock(sc, launch);
-    std::string want = "(" + std::to_string(tile) + ", " +
-                       std::to_string(tile) + ", 1)";
-    if (!block)
-      return sc.refuse(launch->getConfig()->getArg(1)->getBeginLoc(),
-                       "cannot tell the block of this launch; the tiles need "
-                       "blocks of " +
-                           want +
-                           " threads. Write the block as constants or add a "
-                           "set-block-size step with x: " +
-                           llvm::Twine(tile) + ", y: " + llvm::Twine(tile));
-    if ((*block)[0] != tile || (*block)[1] != tile || (*block)[2] != 1) {
+  bool square = false;
+  std::string hint;
+  for (const CUDAKernelCallExpr *launch :
+       findLaunches(sc.getKernel(), sc.getASTContext()))
+    if (std::optional<std::array<int64_t, 3>> block =
+            getLaunchBlock(sc, launch)) {
       int64_t x = (*block)[0];
-      bool square = x == (*block)[1] && (*block)[2] == 1 &&
-                    (x == 8 || x == 16 || x == 32);
-      return sc.refuse(launch->getConfig()->getArg(1)->getBeginLoc(),
-                       "this launch uses blocks of (" + llvm::Twine(x) + ", " +
-                           llvm::Twine((*block)[1]) + ", " +
-                           llvm::Twine((*block)[2]) + ") threads; the tiles "
-                           "need " +
-                           want + ". Add a set-block-size step with x: " +
-                           llvm::Twine(tile) + ", y: " + llvm::Twine(tile) +
-                           (square ? " or choose 'tile: " +
-                                         std::to_string(x) + "'"
-                                   : std::string()));
+      square = x == (*block)[1] && (*block)[2] == 1 &&
+               (x == 8 || x == 16 || x == 32) && x != tile;
+      if (square) {
+        hint = " or choose 'tile: " + std::to_string(x) + "'";
+        break;
+      }
     }
-  }
-  LaunchChange change;
-  change.step = sc.getStepIndex();
-  change.kind = sc.getStep().kind;
-  change.kernel = info.qualifiedName;
-  change.loc = info.loc;
-  if (!launches.empty()) {
-    const SourceManager &sm = sc.getSourceManager();
-    PresumedLoc p =
-        sm.getPresumedLoc(sm.getExpansionLoc(launches.front()->getBeginLoc()));
-    change.loc.file = p.getFilename();
-    change.loc.line = p.getLine();
-    change.loc.column = p.getColumn();
-  }
-  change.block = {tile, tile, 1};
-  sc.getResult().launchChanges.push_back(change);
-  return llvm::Error::success();
+  return requireLaunchBlock(sc, {tile, tile, 1}, hint);
 }
 
 llvm::Error Rule::run() {

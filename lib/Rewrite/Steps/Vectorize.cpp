@@ -372,7 +372,9 @@ llvm::Error Rule::collect(const ElementKernel &m) {
     else
       top.push_back(s);
   }
-  for (auto [store, target] : accesses->stores) {
+  for (const auto &entry : accesses->stores) {
+    const Expr *store = entry.first;
+    const ArraySubscriptExpr *target = entry.second;
     bool plain = false;
     if (const auto *b = dyn_cast<BinaryOperator>(store))
       plain = b->getOpcode() == BO_Assign;

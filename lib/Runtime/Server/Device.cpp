@@ -308,8 +308,8 @@ void Device::release(DeviceBuffer &buffer) {
 }
 
 /// An internal error for a host array whose size is not the buffer's.
-static bool sizeMismatch(const char *what, size_t hostBytes,
-                         size_t deviceBytes, ReplyError &error) {
+static bool sizeMismatch(const char *what, size_t hostBytes, size_t deviceBytes,
+                         ReplyError &error) {
   error.kind = ErrorKind::Internal;
   error.cudaError.clear();
   error.message = std::string(what) + ": the host copy has " +
@@ -339,9 +339,9 @@ bool Device::upload(const DeviceBuffer &buffer, const HostArray &host,
                         error);
   if (buffer.bytes == 0)
     return true;
-  return streamCopy(api.MemcpyHtoDAsync(buffer.ptr, host.bytes.data(),
-                                        buffer.bytes, stream),
-                    "copy to the device failed", error);
+  return streamCopy(
+      api.MemcpyHtoDAsync(buffer.ptr, host.bytes.data(), buffer.bytes, stream),
+      "copy to the device failed", error);
 }
 
 bool Device::download(const DeviceBuffer &buffer, HostArray &host,
@@ -351,9 +351,9 @@ bool Device::download(const DeviceBuffer &buffer, HostArray &host,
                         error);
   if (buffer.bytes == 0)
     return true;
-  return streamCopy(api.MemcpyDtoHAsync(host.bytes.data(), buffer.ptr,
-                                        buffer.bytes, stream),
-                    "copy from the device failed", error);
+  return streamCopy(
+      api.MemcpyDtoHAsync(host.bytes.data(), buffer.ptr, buffer.bytes, stream),
+      "copy from the device failed", error);
 }
 
 bool Device::fill(const DeviceBuffer &buffer, PoisonPattern pattern,
@@ -363,8 +363,7 @@ bool Device::fill(const DeviceBuffer &buffer, PoisonPattern pattern,
     error.kind = ErrorKind::Internal;
     error.cudaError.clear();
     error.message = "cannot fill a buffer of " + std::to_string(buffer.bytes) +
-                    " bytes with a " + std::to_string(width) +
-                    "-byte pattern";
+                    " bytes with a " + std::to_string(width) + "-byte pattern";
     return false;
   }
   CUresult result;
@@ -399,8 +398,7 @@ bool Device::copy(const DeviceBuffer &to, const DeviceBuffer &from,
                     std::to_string(to.bytes) + " bytes";
     return false;
   }
-  CUresult result =
-      api.MemcpyDtoDAsync(to.ptr, from.ptr, from.bytes, stream);
+  CUresult result = api.MemcpyDtoDAsync(to.ptr, from.ptr, from.bytes, stream);
   if (result != CUDA_SUCCESS)
     return fail(result, ErrorKind::Internal, "device copy failed", error);
   return true;
