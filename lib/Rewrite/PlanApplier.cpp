@@ -191,8 +191,8 @@ llvm::Error verifyOutput(const RewriteResult &result, const KernelIndex &index,
         return makeError(ExitCode::IllegalRewrite,
                          "{0}:{1}:{2}: error: step {3} ({4}): the "
                          "rewritten source does not compile: {5}",
-                         plan.file, loc.line, loc.column, i,
-                         plan.steps[i].kind, why);
+                         plan.file, loc.line, loc.column, i, plan.steps[i].kind,
+                         why);
       }
     return makeError(ExitCode::InternalError,
                      "{0}: error: the rewritten source does not compile: {1}",

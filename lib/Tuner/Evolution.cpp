@@ -505,11 +505,10 @@ llvm::Expected<KernelEvolution> Evolver::run() {
   std::stable_partition(ordered.begin(), ordered.end(), [&](const Strategy *s) {
     return toString(s->bottleneck) == rooflineClass;
   });
-  for (const Strategy *s : ordered) {
-    if (population.size() >= options.population)
-      break;
+  // Every applicable strategy is tried once in the first generation, even
+  // when that makes it larger than the population.
+  for (const Strategy *s : ordered)
     add(Genome{{defaultGene(*s)}});
-  }
   for (unsigned tries = 0;
        population.size() < options.population && tries < 100; ++tries)
     add(randomGenome(applicable, library, steering, rng));
@@ -522,12 +521,24 @@ llvm::Expected<KernelEvolution> Evolver::run() {
   double previousBest = bestSpeedup;
   for (unsigned gen = 1; gen <= options.generations && budgetLeft(); ++gen) {
     std::vector<Scored> scored;
-    for (const Genome &g : population) {
+    for (size_t i = 0; i < population.size(); ++i) {
       if (!budgetLeft())
         break;
+      Genome g = population[i];
       auto s = evaluate(g, gen);
       if (!s)
         return s.takeError();
+      // A genome whose parameters reproduce the original (a block size equal
+      // to the task's) is moved to a neighbouring parameter value, so the
+      // strategy still gets tried in this generation.
+      for (unsigned tries = 0; s->verdict == "no-op" && tries < 4; ++tries) {
+        g = mutate(g, library, applicable, steering, rng);
+        if (g.genes.empty() || byGenome.count(g.str()))
+          continue;
+        s = evaluate(g, gen);
+        if (!s)
+          return s.takeError();
+      }
       scored.push_back(*s);
     }
     history.push_back(llvm::json::Object{

@@ -64,28 +64,26 @@ llvm::Error cupilot::rewrite::applyCoarsen(StepContext &sc) {
     llvm::StringRef gap =
         sc.getText(CharSourceRange::getCharRange(declEnd, guardBegin));
     bool blank = gap.trim().empty();
-    if (llvm::Error err = sc.replace(
-            CharSourceRange::getCharRange(m.decl->getBeginLoc(),
-                                          blank ? guardBegin : declEnd),
-            pragma + header + (blank ? " " : "")))
+    if (llvm::Error err =
+            sc.replace(CharSourceRange::getCharRange(
+                           m.decl->getBeginLoc(), blank ? guardBegin : declEnd),
+                       pragma + header + (blank ? " " : "")))
       return err;
     return divideLaunchGrids(sc, factor);
   }
 
   // Early return: the loop encloses the rest of the kernel, and the return
   // moves on to the next element.
-  if (llvm::Error err =
-          sc.replace(CharSourceRange::getCharRange(m.decl->getBeginLoc(),
-                                                   declEnd),
-                     pragma + header + " {"))
+  if (llvm::Error err = sc.replace(
+          CharSourceRange::getCharRange(m.decl->getBeginLoc(), declEnd),
+          pragma + header + " {"))
     return err;
   if (llvm::Error err = sc.replace(
           CharSourceRange::getTokenRange(m.earlyReturn->getBeginLoc()),
           "continue"))
     return err;
-  if (llvm::Error err = insertLinesBefore(
-          sc, m.kernelBody->getRBracLoc(),
-          indent + "}"))
+  if (llvm::Error err =
+          insertLinesBefore(sc, m.kernelBody->getRBracLoc(), indent + "}"))
     return err;
   return divideLaunchGrids(sc, factor);
 }

@@ -43,10 +43,9 @@ bool isBarrierName(llvm::StringRef name) {
 
 bool isWarpIntrinsicName(llvm::StringRef name) {
   return name.starts_with("__shfl") || name.starts_with("__ballot") ||
-         name == "__any_sync" || name == "__all_sync" ||
-         name == "__uni_sync" || name == "__activemask" ||
-         name.starts_with("__match") || name.starts_with("__reduce_") ||
-         name == "__any" || name == "__all";
+         name == "__any_sync" || name == "__all_sync" || name == "__uni_sync" ||
+         name == "__activemask" || name.starts_with("__match") ||
+         name.starts_with("__reduce_") || name == "__any" || name == "__all";
 }
 
 /// The first thing in a statement that keeps it from running several times
@@ -88,9 +87,9 @@ public:
                                     "'); threads would wait for work that "
                                     "moved to other threads");
     else if (isWarpIntrinsicName(name))
-      note(call->getBeginLoc(), "the kernel uses the warp intrinsic '" +
-                                    name + "', which exchanges values between "
-                                           "the threads that own elements");
+      note(call->getBeginLoc(), "the kernel uses the warp intrinsic '" + name +
+                                    "', which exchanges values between "
+                                    "the threads that own elements");
     else if (outside && !isPureLibraryCall(call))
       note(call->getBeginLoc(),
            "the kernel calls '" + (name.empty() ? "a function" : name) +
@@ -112,8 +111,8 @@ public:
               dyn_cast<DeclRefExpr>(u->getSubExpr()->IgnoreParenImpCasts()))
         if (const auto *var = dyn_cast<VarDecl>(ref->getDecl());
             var && !var->hasGlobalStorage() && !declaredInside(var))
-          note(u->getBeginLoc(), "the kernel takes the address of '" +
-                                     var->getName() + "'");
+          note(u->getBeginLoc(),
+               "the kernel takes the address of '" + var->getName() + "'");
     return true;
   }
   bool VisitVarDecl(VarDecl *var) {
@@ -121,8 +120,8 @@ public:
       note(var->getLocation(), "the per-element code declares the reference '" +
                                    var->getName() + "'");
     if (var->isStaticLocal())
-      note(var->getLocation(), "the kernel declares the static variable '" +
-                                   var->getName() + "'");
+      note(var->getLocation(),
+           "the kernel declares the static variable '" + var->getName() + "'");
     return true;
   }
   bool VisitDeclRefExpr(DeclRefExpr *ref) {
@@ -276,9 +275,8 @@ cupilot::rewrite::matchElementKernel(StepContext &sc) {
     break;
   }
   if (!m.decl)
-    return mismatch(kernel->getLocation(),
-                    "kernel '" + info.qualifiedName +
-                        "' has no global thread index");
+    return mismatch(kernel->getLocation(), "kernel '" + info.qualifiedName +
+                                               "' has no global thread index");
   auto guardIt = std::next(it);
   if (guardIt != body->body_end())
     m.guard = dyn_cast<IfStmt>(*guardIt);
@@ -292,8 +290,7 @@ cupilot::rewrite::matchElementKernel(StepContext &sc) {
   const auto *lhs =
       cond ? dyn_cast<DeclRefExpr>(cond->getLHS()->IgnoreParenImpCasts())
            : nullptr;
-  if (cond && lhs && lhs->getDecl() == m.index &&
-      cond->getOpcode() == BO_LT) {
+  if (cond && lhs && lhs->getDecl() == m.index && cond->getOpcode() == BO_LT) {
     m.form = ElementKernel::Guarded;
     m.body.push_back(guard->getThen());
   } else if (cond && lhs && lhs->getDecl() == m.index &&
@@ -426,8 +423,8 @@ llvm::Error cupilot::rewrite::insertLinesBefore(StepContext &sc,
 SourceLocation cupilot::rewrite::getStmtEnd(StepContext &sc, const Stmt *s) {
   const SourceManager &sm = sc.getSourceManager();
   const LangOptions &lo = sc.getASTContext().getLangOpts();
-  SourceLocation end = Lexer::getLocForEndOfToken(
-      sm.getExpansionLoc(s->getEndLoc()), 0, sm, lo);
+  SourceLocation end =
+      Lexer::getLocForEndOfToken(sm.getExpansionLoc(s->getEndLoc()), 0, sm, lo);
   if (isa<CompoundStmt>(s))
     return end;
   std::optional<Token> next =
@@ -481,8 +478,7 @@ bool cupilot::rewrite::isWrittenInKernel(StepContext &sc, const VarDecl *var,
       return true;
     }
     bool VisitUnaryOperator(UnaryOperator *u) {
-      written |= (u->isIncrementDecrementOp() ||
-                  u->getOpcode() == UO_AddrOf) &&
+      written |= (u->isIncrementDecrementOp() || u->getOpcode() == UO_AddrOf) &&
                  refersTo(u->getSubExpr());
       return true;
     }

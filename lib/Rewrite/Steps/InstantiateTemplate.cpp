@@ -112,9 +112,8 @@ llvm::Expected<KernelTemplate> parseTemplate(llvm::StringRef path,
       value.split(features, ',', -1, false);
       for (llvm::StringRef f : features) {
         f = f.trim();
-        if (!llvm::is_contained({"gemmLike", "elementwise", "reductionLike",
-                                 "stencilLike"},
-                                f))
+        if (!llvm::is_contained(
+                {"gemmLike", "elementwise", "reductionLike", "stencilLike"}, f))
           return templateError(path, lineNo,
                                "unknown feature '" + f +
                                    "' (gemmLike, elementwise, reductionLike, "
@@ -241,11 +240,10 @@ llvm::Error cupilot::rewrite::applyInstantiateTemplate(StepContext &sc) {
   }
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
-    return sc.refuseInPlan("template", "cannot read template '" + name +
-                                           "' (" + path + "): " +
-                                           buffer.getError().message() +
-                                           "; templates live in " +
-                                           templatesDir());
+    return sc.refuseInPlan("template",
+                           "cannot read template '" + name + "' (" + path +
+                               "): " + buffer.getError().message() +
+                               "; templates live in " + templatesDir());
   auto parsed = parseTemplate(path, (*buffer)->getBuffer());
   if (!parsed)
     return parsed.takeError();
@@ -271,11 +269,10 @@ llvm::Error cupilot::rewrite::applyInstantiateTemplate(StepContext &sc) {
       std::string names;
       for (const TemplateParam &p : t.params)
         names += (names.empty() ? "" : ", ") + p.name;
-      return sc.refuseInPlan("bind", "template '" + name +
-                                         "' has no parameter '" + key +
-                                         "' (parameters: " +
-                                         (names.empty() ? "none" : names) +
-                                         ")");
+      return sc.refuseInPlan(
+          "bind", "template '" + name + "' has no parameter '" + key +
+                      "' (parameters: " + (names.empty() ? "none" : names) +
+                      ")");
     }
     if (value.trim().getAsInteger(10, n) ||
         !llvm::is_contained(param->values, n)) {
@@ -291,14 +288,13 @@ llvm::Error cupilot::rewrite::applyInstantiateTemplate(StepContext &sc) {
   for (const TemplateParam &p : t.params) {
     if (!values.count(p.name)) {
       if (!p.defaultValue)
-        return sc.refuseInPlan("bind", "template '" + name +
-                                           "' needs a value for '" + p.name +
-                                           "'; give 'bind: [" + p.name +
-                                           "=...]'");
+        return sc.refuseInPlan(
+            "bind", "template '" + name + "' needs a value for '" + p.name +
+                        "'; give 'bind: [" + p.name + "=...]'");
       values[p.name] = *p.defaultValue;
     }
-    templateArgs += (templateArgs.empty() ? "" : ", ") +
-                    std::to_string(values[p.name]);
+    templateArgs +=
+        (templateArgs.empty() ? "" : ", ") + std::to_string(values[p.name]);
   }
 
   // The block the template needs.
@@ -322,14 +318,14 @@ llvm::Error cupilot::rewrite::applyInstantiateTemplate(StepContext &sc) {
       args.push_back(p->getName().str());
   std::optional<unsigned> expected = countParams(t.code, t.function);
   if (expected && *expected != args.size())
-    return sc.refuseInPlan(step.has("args") ? "args" : "",
-                           "'" + t.function + "' takes " +
-                               llvm::Twine(*expected) + " arguments, and " +
-                               (step.has("args") ? "'args' gives "
-                                                 : "the kernel has ") +
-                               llvm::Twine(args.size()) +
-                               "; give 'args' with one expression over the "
-                               "kernel's parameters per argument");
+    return sc.refuseInPlan(
+        step.has("args") ? "args" : "",
+        "'" + t.function + "' takes " + llvm::Twine(*expected) +
+            " arguments, and " +
+            (step.has("args") ? "'args' gives " : "the kernel has ") +
+            llvm::Twine(args.size()) +
+            "; give 'args' with one expression over the "
+            "kernel's parameters per argument");
 
   const SourceManager &sm = sc.getSourceManager();
   SourceLocation begin = kernel->getBeginLoc();
@@ -339,14 +335,14 @@ llvm::Error cupilot::rewrite::applyInstantiateTemplate(StepContext &sc) {
   std::string guard = guardName(t.function);
   std::string code = "#ifndef " + guard + "\n#define " + guard + "\n" +
                      "// From template '" + name + "' (" +
-                     llvm::sys::path::filename(t.path).str() + ").\n" +
-                     t.code + "#endif // " + guard + "\n\n";
+                     llvm::sys::path::filename(t.path).str() + ").\n" + t.code +
+                     "#endif // " + guard + "\n\n";
   if (!startsLine(sc, begin))
     code = "\n" + code;
   if (llvm::Error err = sc.insert(begin, code))
     return err;
   return sc.replace(
       CharSourceRange::getTokenRange(kernel->getBody()->getSourceRange()),
-      "{\n  " + t.function + "<" + templateArgs + ">(" + llvm::join(args, ", ") +
-          ");\n}");
+      "{\n  " + t.function + "<" + templateArgs + ">(" +
+          llvm::join(args, ", ") + ");\n}");
 }

@@ -108,8 +108,7 @@ bool changedAfterInit(const VarDecl *var) {
       return true;
     }
     bool VisitUnaryOperator(UnaryOperator *u) {
-      changed |= (u->isIncrementDecrementOp() ||
-                  u->getOpcode() == UO_AddrOf) &&
+      changed |= (u->isIncrementDecrementOp() || u->getOpcode() == UO_AddrOf) &&
                  refersTo(u->getSubExpr());
       return true;
     }
@@ -197,8 +196,8 @@ void flattenSum(const Expr *e, bool positive,
   if (const auto *b = dyn_cast<BinaryOperator>(e)) {
     if (b->getOpcode() == BO_Add || b->getOpcode() == BO_Sub) {
       flattenSum(b->getLHS(), positive, terms);
-      flattenSum(b->getRHS(),
-                 b->getOpcode() == BO_Add ? positive : !positive, terms);
+      flattenSum(b->getRHS(), b->getOpcode() == BO_Add ? positive : !positive,
+                 terms);
       return;
     }
   }
@@ -334,9 +333,9 @@ llvm::Error GridDivider::divide(const CUDAKernelCallExpr *launch) {
       // `grid` -> `dim3((grid.x + K-1) / K, grid.y, grid.z)`.
       std::string name = var->getName().str();
       SourceLocation begin = ref->getBeginLoc();
-      SourceLocation end = Lexer::getLocForEndOfToken(
-          ref->getEndLoc(), 0, sc.getSourceManager(),
-          sc.getASTContext().getLangOpts());
+      SourceLocation end =
+          Lexer::getLocForEndOfToken(ref->getEndLoc(), 0, sc.getSourceManager(),
+                                     sc.getASTContext().getLangOpts());
       if (begin.isMacroID() || end.isInvalid())
         return sc.refuse(begin, "the grid is spelled inside a macro "
                                 "expansion; expand the macro first");
@@ -434,12 +433,12 @@ llvm::Error cupilot::rewrite::requireLaunchBlock(StepContext &sc,
                      other.getInt("y", 1) == want[1] &&
                      other.getInt("z", 1) == want[2] && !other.has("launch");
   std::string shape = "(" + std::to_string(want[0]) + ", " +
-                      std::to_string(want[1]) + ", " +
-                      std::to_string(want[2]) + ")";
-  std::string fix = "add a set-block-size step with x: " +
-                    std::to_string(want[0]) +
-                    (want[1] != 1 ? ", y: " + std::to_string(want[1]) : "") +
-                    (want[2] != 1 ? ", z: " + std::to_string(want[2]) : "");
+                      std::to_string(want[1]) + ", " + std::to_string(want[2]) +
+                      ")";
+  std::string fix =
+      "add a set-block-size step with x: " + std::to_string(want[0]) +
+      (want[1] != 1 ? ", y: " + std::to_string(want[1]) : "") +
+      (want[2] != 1 ? ", z: " + std::to_string(want[2]) : "");
   std::vector<const CUDAKernelCallExpr *> launches =
       findLaunches(sc.getKernel(), sc.getASTContext());
   for (const CUDAKernelCallExpr *launch : launches) {
@@ -450,18 +449,18 @@ llvm::Error cupilot::rewrite::requireLaunchBlock(StepContext &sc,
     if (!block)
       return sc.refuse(where, "cannot tell the block of this launch; the "
                               "rewritten kernel needs blocks of " +
-                                  shape + " threads. Write the block as "
-                                          "constants or " +
+                                  shape +
+                                  " threads. Write the block as "
+                                  "constants or " +
                                   fix);
     if (*block != want)
-      return sc.refuse(where, "this launch uses blocks of (" +
-                                  llvm::Twine((*block)[0]) + ", " +
-                                  llvm::Twine((*block)[1]) + ", " +
-                                  llvm::Twine((*block)[2]) +
-                                  ") threads; the rewritten kernel needs " +
-                                  shape + ". " +
-                                  llvm::StringRef(fix).take_front(1).upper() +
-                                  llvm::StringRef(fix).drop_front(1) + hint);
+      return sc.refuse(
+          where, "this launch uses blocks of (" + llvm::Twine((*block)[0]) +
+                     ", " + llvm::Twine((*block)[1]) + ", " +
+                     llvm::Twine((*block)[2]) +
+                     ") threads; the rewritten kernel needs " + shape + ". " +
+                     llvm::StringRef(fix).take_front(1).upper() +
+                     llvm::StringRef(fix).drop_front(1) + hint);
   }
   LaunchChange change;
   change.step = sc.getStepIndex();

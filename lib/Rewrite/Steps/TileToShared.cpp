@@ -26,11 +26,13 @@
 //   for (int k_tile = 0; k_tile < K; k_tile += T) {
 //     {
 //       int k = k_tile + threadIdx.x;
-//       A_tile[threadIdx.y][threadIdx.x] = row < M && k < K ? A[row * K + k] : 0.0f;
+//       A_tile[threadIdx.y][threadIdx.x] = row < M && k < K ? A[row * K + k] :
+//       0.0f;
 //     }
 //     {
 //       int k = k_tile + threadIdx.y;
-//       B_tile[threadIdx.y][threadIdx.x] = col < N && k < K ? B[k * N + col] : 0.0f;
+//       B_tile[threadIdx.y][threadIdx.x] = col < N && k < K ? B[k * N + col] :
+//       0.0f;
 //     }
 //     __syncthreads();
 //     #pragma unroll
@@ -156,8 +158,8 @@ public:
 
 private:
   llvm::Error fail(SourceLocation loc, const llvm::Twine &why) {
-    return sc.refuse(loc, "not the naive GEMM loop nest: " + why + "; " +
-                              Shape);
+    return sc.refuse(loc,
+                     "not the naive GEMM loop nest: " + why + "; " + Shape);
   }
   llvm::Error match();
   llvm::Error matchProduct(const Stmt *s);
@@ -183,14 +185,16 @@ llvm::Error Rule::matchProduct(const Stmt *s) {
   }
   const auto *add = dyn_cast<BinaryOperator>(s);
   if (!add || add->getOpcode() != BO_AddAssign || !refTo(add->getLHS(), acc))
-    return fail(s->getBeginLoc(), "the loop body is not '" +
-                                      acc->getName() + " += A[...] * B[...]'");
-  const auto *mul = dyn_cast<BinaryOperator>(add->getRHS()->IgnoreParenImpCasts());
+    return fail(s->getBeginLoc(), "the loop body is not '" + acc->getName() +
+                                      " += A[...] * B[...]'");
+  const auto *mul =
+      dyn_cast<BinaryOperator>(add->getRHS()->IgnoreParenImpCasts());
   if (!mul || mul->getOpcode() != BO_Mul)
     return fail(add->getRHS()->getBeginLoc(),
                 "the loop does not accumulate a product");
   for (const Expr *operand : {mul->getLHS(), mul->getRHS()}) {
-    const auto *sub = dyn_cast<ArraySubscriptExpr>(operand->IgnoreParenImpCasts());
+    const auto *sub =
+        dyn_cast<ArraySubscriptExpr>(operand->IgnoreParenImpCasts());
     const auto *base =
         sub ? dyn_cast<DeclRefExpr>(sub->getBase()->IgnoreParenImpCasts())
             : nullptr;
@@ -212,15 +216,15 @@ llvm::Error Rule::matchProduct(const Stmt *s) {
       b = sub;
     else
       return fail(sub->getBeginLoc(),
-                  "the index of '" + param->getName() + "' does not depend on '" +
-                      k->getName() + "' and exactly one of '" + row->getName() +
-                      "' and '" + col->getName() + "'");
+                  "the index of '" + param->getName() +
+                      "' does not depend on '" + k->getName() +
+                      "' and exactly one of '" + row->getName() + "' and '" +
+                      col->getName() + "'");
   }
   for (const ArraySubscriptExpr *sub : {a, b}) {
     const auto *param = cast<ParmVarDecl>(
         cast<DeclRefExpr>(sub->getBase()->IgnoreParenImpCasts())->getDecl());
-    QualType element =
-        param->getType()->getPointeeType().getCanonicalType();
+    QualType element = param->getType()->getPointeeType().getCanonicalType();
     if (element.isVolatileQualified() ||
         !(element->isSpecificBuiltinType(BuiltinType::Float) ||
           element->isSpecificBuiltinType(BuiltinType::Double)))
@@ -307,8 +311,7 @@ llvm::Error Rule::match() {
   const Expr *kInit = k && k->getInit() ? k->getInit() : nullptr;
   Expr::EvalResult zero;
   if (!k || !k->getType()->isIntegerType() || !kInit ||
-      !kInit->EvaluateAsInt(zero, sc.getASTContext()) ||
-      zero.Val.getInt() != 0)
+      !kInit->EvaluateAsInt(zero, sc.getASTContext()) || zero.Val.getInt() != 0)
     return fail(loop->getBeginLoc(), "the loop does not start at 'k = 0'");
   const auto *cond = dyn_cast_or_null<BinaryOperator>(
       loop->getCond() ? loop->getCond()->IgnoreParenImpCasts() : nullptr);
@@ -323,10 +326,11 @@ llvm::Error Rule::match() {
   if (const auto *u = dyn_cast_or_null<UnaryOperator>(inc))
     step = u->isIncrementOp() && refTo(u->getSubExpr(), k);
   else if (const auto *c = dyn_cast_or_null<BinaryOperator>(inc))
-    step = c->getOpcode() == BO_AddAssign && refTo(c->getLHS(), k) &&
-           isa<IntegerLiteral>(c->getRHS()->IgnoreParenImpCasts()) &&
-           cast<IntegerLiteral>(c->getRHS()->IgnoreParenImpCasts())
-                   ->getValue() == 1;
+    step =
+        c->getOpcode() == BO_AddAssign && refTo(c->getLHS(), k) &&
+        isa<IntegerLiteral>(c->getRHS()->IgnoreParenImpCasts()) &&
+        cast<IntegerLiteral>(c->getRHS()->IgnoreParenImpCasts())->getValue() ==
+            1;
   if (!step)
     return fail(loop->getBeginLoc(), "the loop does not step by 1");
   if (isWrittenInKernel(sc, k, loop->getBody()))
@@ -418,21 +422,21 @@ llvm::Error Rule::run() {
       " += " + t + ") {\n" + in1 + "{\n" + in2 + kType + " " + kName + " = " +
       kTile + " + threadIdx.x;\n" + in2 + aTile +
       "[threadIdx.y][threadIdx.x] = " + rowText + " && " + kCond + " ? " +
-      sc.getText(a->getSourceRange()).str() + " : " + zeroOf(pa) + ";\n" +
-      in1 + "}\n" + in1 + "{\n" + in2 + kType + " " + kName + " = " + kTile +
-      " + threadIdx.y;\n" + in2 + bTile + "[threadIdx.y][threadIdx.x] = " +
-      colText + " && " + kCond + " ? " +
-      sc.getText(b->getSourceRange()).str() + " : " + zeroOf(pb) + ";\n" +
-      in1 + "}\n" + in1 + "__syncthreads();\n" + in1 + "#pragma unroll\n" +
-      in1 + "for (" + kType + " " + kName + " = 0; " + kName + " < " + t +
-      "; ++" + kName + ")\n" + in2 + acc->getName().str() + " += " + aTile +
+      sc.getText(a->getSourceRange()).str() + " : " + zeroOf(pa) + ";\n" + in1 +
+      "}\n" + in1 + "{\n" + in2 + kType + " " + kName + " = " + kTile +
+      " + threadIdx.y;\n" + in2 + bTile +
+      "[threadIdx.y][threadIdx.x] = " + colText + " && " + kCond + " ? " +
+      sc.getText(b->getSourceRange()).str() + " : " + zeroOf(pb) + ";\n" + in1 +
+      "}\n" + in1 + "__syncthreads();\n" + in1 + "#pragma unroll\n" + in1 +
+      "for (" + kType + " " + kName + " = 0; " + kName + " < " + t + "; ++" +
+      kName + ")\n" + in2 + acc->getName().str() + " += " + aTile +
       "[threadIdx.y][" + kName + "] * " + bTile + "[" + kName +
       "][threadIdx.x];\n" + in1 + "__syncthreads();\n" + indent + "}\n" +
       indent + "if (" + sc.getText(guard->getCond()->getSourceRange()).str() +
       ") {";
-  return sc.replace(CharSourceRange::getCharRange(guard->getBeginLoc(),
-                                                  getStmtEnd(sc, loop)),
-                    code);
+  return sc.replace(
+      CharSourceRange::getCharRange(guard->getBeginLoc(), getStmtEnd(sc, loop)),
+      code);
 }
 
 } // namespace

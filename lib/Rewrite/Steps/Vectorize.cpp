@@ -101,9 +101,9 @@ public:
   AccessCollector(const VarDecl *index) : index(index) {}
 
   bool VisitArraySubscriptExpr(ArraySubscriptExpr *e) {
-    const auto *base = dyn_cast<DeclRefExpr>(e->getBase()->IgnoreParenImpCasts());
-    const auto *param =
-        base ? dyn_cast<ParmVarDecl>(base->getDecl()) : nullptr;
+    const auto *base =
+        dyn_cast<DeclRefExpr>(e->getBase()->IgnoreParenImpCasts());
+    const auto *param = base ? dyn_cast<ParmVarDecl>(base->getDecl()) : nullptr;
     if (!param || !param->getType()->isPointerType())
       return true;
     const auto *idx = dyn_cast<DeclRefExpr>(e->getIdx()->IgnoreParenImpCasts());
@@ -199,11 +199,10 @@ public:
       return true;
     }
     if (ref->getType()->isPointerType() && !subscriptBases.count(ref))
-      note(ref->getBeginLoc(), "the body uses the pointer '" +
-                                   ref->getDecl()->getName() +
-                                   "' other than as '" +
-                                   ref->getDecl()->getName() + "[" +
-                                   index->getName() + "]'");
+      note(ref->getBeginLoc(),
+           "the body uses the pointer '" + ref->getDecl()->getName() +
+               "' other than as '" + ref->getDecl()->getName() + "[" +
+               index->getName() + "]'");
     return true;
   }
 
@@ -388,8 +387,9 @@ llvm::Error Rule::collect(const ElementKernel &m) {
       if (a.param != baseParam(target))
         continue;
       a.storedByEveryLane |= plain && topLevel;
-      if (!a.lastStore || sm.isBeforeInTranslationUnit(a.lastStore->getBeginLoc(),
-                                                       store->getBeginLoc())) {
+      if (!a.lastStore ||
+          sm.isBeforeInTranslationUnit(a.lastStore->getBeginLoc(),
+                                       store->getBeginLoc())) {
         a.lastStore = store;
         a.lastStoreTopLevel = topLevel;
       }
@@ -426,8 +426,7 @@ llvm::Error Rule::collect(const ElementKernel &m) {
       const ParmVarDecl *q = baseParam(target);
       if (p == q || !mayAlias(p, q) || isRestrict(p) || isRestrict(q))
         continue;
-      if (sm.isBeforeInTranslationUnit(store->getEndLoc(),
-                                       load->getBeginLoc()))
+      if (sm.isBeforeInTranslationUnit(store->getEndLoc(), load->getBeginLoc()))
         return sc.refuse(load->getBeginLoc(),
                          "'" + p->getName() + "' is read after a store to '" +
                              q->getName() +
@@ -563,8 +562,8 @@ llvm::Error Rule::run() {
     std::string at = "reinterpret_cast<const " + a.vectorType + " *>(" + p +
                      " + " + indexVec + ")";
     if (!a.written)
-      code += inner + "const " + a.vectorType + " " + a.local + " = *" + at +
-              ";\n";
+      code +=
+          inner + "const " + a.vectorType + " " + a.local + " = *" + at + ";\n";
     else if (a.read || !a.storedByEveryLane)
       code += inner + a.vectorType + " " + a.local + " = *" + at + ";\n";
     else
@@ -575,8 +574,8 @@ llvm::Error Rule::run() {
     if (!laneCode)
       return laneCode.takeError();
     if (scoped)
-      code += inner + "{\n" + reindent(*laneCode, inner + "  ") + "\n" +
-              inner + "}\n";
+      code += inner + "{\n" + reindent(*laneCode, inner + "  ") + "\n" + inner +
+              "}\n";
     else
       code += reindent(*laneCode, inner) + "\n";
   }
@@ -599,14 +598,13 @@ llvm::Error Rule::run() {
   SourceLocation declEnd = getStmtEnd(sc, m.decl);
   if (m.form == ElementKernel::Guarded) {
     SourceLocation guardBegin = m.guard->getBeginLoc();
-    bool blank =
-        sc.getText(CharSourceRange::getCharRange(declEnd, guardBegin))
-            .trim()
-            .empty();
-    if (llvm::Error err = sc.replace(
-            CharSourceRange::getCharRange(m.decl->getBeginLoc(),
-                                          blank ? guardBegin : declEnd),
-            code + (blank ? " " : "")))
+    bool blank = sc.getText(CharSourceRange::getCharRange(declEnd, guardBegin))
+                     .trim()
+                     .empty();
+    if (llvm::Error err =
+            sc.replace(CharSourceRange::getCharRange(
+                           m.decl->getBeginLoc(), blank ? guardBegin : declEnd),
+                       code + (blank ? " " : "")))
       return err;
     return divideLaunchGrids(sc, width);
   }

@@ -64,8 +64,8 @@ const char *Shape = "the step needs 'for (unsigned s = blockDim.x / 2; s > 0; "
                     "+ s])', fminf, max, min) right after a __syncthreads()";
 
 const DeclRefExpr *refTo(const Expr *e, const VarDecl *var) {
-  const auto *ref = dyn_cast_or_null<DeclRefExpr>(e ? e->IgnoreParenImpCasts()
-                                                    : nullptr);
+  const auto *ref =
+      dyn_cast_or_null<DeclRefExpr>(e ? e->IgnoreParenImpCasts() : nullptr);
   return ref && ref->getDecl() == var ? ref : nullptr;
 }
 
@@ -90,8 +90,8 @@ public:
 
 private:
   llvm::Error fail(SourceLocation loc, const llvm::Twine &why) {
-    return sc.refuse(loc, "loop is not a shared-memory tree reduction: " +
-                              why + "; " + Shape);
+    return sc.refuse(loc, "loop is not a shared-memory tree reduction: " + why +
+                              "; " + Shape);
   }
   bool isTid(const Expr *e);
   /// `sdata[tid]` (offset false) or `sdata[tid + s]` (offset true);
@@ -123,10 +123,10 @@ bool TreeMatcher::isSlot(const Expr *e, bool offset) {
   const auto *sub = dyn_cast<ArraySubscriptExpr>(e->IgnoreParenImpCasts());
   if (!sub)
     return false;
-  const auto *base = dyn_cast<DeclRefExpr>(sub->getBase()->IgnoreParenImpCasts());
+  const auto *base =
+      dyn_cast<DeclRefExpr>(sub->getBase()->IgnoreParenImpCasts());
   const auto *var = base ? dyn_cast<VarDecl>(base->getDecl()) : nullptr;
-  if (!var || !var->hasAttr<CUDASharedAttr>() ||
-      !var->getType()->isArrayType())
+  if (!var || !var->hasAttr<CUDASharedAttr>() || !var->getType()->isArrayType())
     return false;
   if (shared && shared != var)
     return false;
@@ -148,8 +148,7 @@ llvm::Error TreeMatcher::matchUpdate(const Stmt *s) {
     s = compound->body_front();
   }
   const auto *assign = dyn_cast<BinaryOperator>(s);
-  if (!assign || !assign->isAssignmentOp() ||
-      !isSlot(assign->getLHS(), false))
+  if (!assign || !assign->isAssignmentOp() || !isSlot(assign->getLHS(), false))
     return fail(s->getBeginLoc(), "the guarded statement does not update "
                                   "'sdata[tid]' of a __shared__ array");
   if (assign->getOpcode() == BO_AddAssign) {
@@ -216,10 +215,8 @@ llvm::Error TreeMatcher::match() {
                 "it does not start at 's = blockDim.x / 2'");
   stride = s;
   // s > 0 (or s >= 1)
-  const auto *cond =
-      dyn_cast_or_null<BinaryOperator>(loop->getCond()
-                                           ? loop->getCond()->IgnoreParenImpCasts()
-                                           : nullptr);
+  const auto *cond = dyn_cast_or_null<BinaryOperator>(
+      loop->getCond() ? loop->getCond()->IgnoreParenImpCasts() : nullptr);
   if (!cond || !refTo(cond->getLHS(), s) ||
       !((cond->getOpcode() == BO_GT && isIntLiteral(cond->getRHS(), 0)) ||
         (cond->getOpcode() == BO_GE && isIntLiteral(cond->getRHS(), 1))))
@@ -266,8 +263,8 @@ llvm::Error TreeMatcher::match() {
   if (llvm::Error err = matchUpdate(guard->getThen()))
     return err;
   if (isWrittenInKernel(sc, s, loop->getBody()))
-    return fail(s->getLocation(), "'" + s->getName() +
-                                      "' changes inside the loop");
+    return fail(s->getLocation(),
+                "'" + s->getName() + "' changes inside the loop");
   return llvm::Error::success();
 }
 
@@ -278,13 +275,13 @@ public:
   UseChecker(const VarDecl *shared, ASTContext &ctx)
       : shared(shared), ctx(ctx) {}
   bool VisitArraySubscriptExpr(ArraySubscriptExpr *e) {
-    const auto *base = dyn_cast<DeclRefExpr>(e->getBase()->IgnoreParenImpCasts());
+    const auto *base =
+        dyn_cast<DeclRefExpr>(e->getBase()->IgnoreParenImpCasts());
     if (!base || base->getDecl() != shared)
       return true;
     bases.insert(base);
     Expr::EvalResult result;
-    if (!e->getIdx()->EvaluateAsInt(result, ctx) ||
-        result.Val.getInt() != 0)
+    if (!e->getIdx()->EvaluateAsInt(result, ctx) || result.Val.getInt() != 0)
       note(e->getBeginLoc());
     return true;
   }
@@ -329,7 +326,8 @@ bool isBlockUniform(StepContext &sc, const Expr *e, unsigned depth = 0) {
     // blockIdx.x and friends; their pieces are not values.
     bool TraversePseudoObjectExpr(PseudoObjectExpr *p) {
       std::string name = getBuiltinName(p);
-      uniform &= !name.empty() && !llvm::StringRef(name).starts_with("threadIdx");
+      uniform &=
+          !name.empty() && !llvm::StringRef(name).starts_with("threadIdx");
       return true;
     }
     bool VisitDeclRefExpr(DeclRefExpr *ref) {
@@ -347,8 +345,7 @@ bool isBlockUniform(StepContext &sc, const Expr *e, unsigned depth = 0) {
         uniform &= isBlockUniform(sc, var->getInit(), depth + 1);
         return true;
       }
-      uniform &= var->getType().isConstQualified() &&
-                 var->getInit() &&
+      uniform &= var->getType().isConstQualified() && var->getInit() &&
                  var->getInit()->isEvaluatable(sc.getASTContext());
       return true;
     }
@@ -362,13 +359,13 @@ bool isBlockUniform(StepContext &sc, const Expr *e, unsigned depth = 0) {
 const ReturnStmt *findDivergentReturn(StepContext &sc, const Stmt *s) {
   if (const auto *guard = dyn_cast<IfStmt>(s);
       guard && !guard->getElse() && !guard->getInit() &&
-      !guard->getConditionVariable() &&
-      isBlockUniform(sc, guard->getCond())) {
+      !guard->getConditionVariable() && isBlockUniform(sc, guard->getCond())) {
     const Stmt *then = guard->getThen();
     if (const auto *compound = dyn_cast<CompoundStmt>(then);
         compound && compound->size() == 1)
       then = compound->body_front();
-    if (const auto *ret = dyn_cast<ReturnStmt>(then); ret && !ret->getRetValue())
+    if (const auto *ret = dyn_cast<ReturnStmt>(then);
+        ret && !ret->getRetValue())
       return nullptr;
   }
   struct Finder : RecursiveASTVisitor<Finder> {
@@ -411,11 +408,10 @@ llvm::Error cupilot::rewrite::applyWarpShuffleReduce(StepContext &sc) {
     int64_t id = sc.getStep().getInt("loop", 0);
     if (id >= static_cast<int64_t>(loops.size()) ||
         loops.size() != info.loops.size())
-      return sc.refuseInPlan("loop", "kernel '" + info.qualifiedName +
-                                         "' has " + llvm::Twine(loops.size()) +
-                                         " loop(s), not loop " +
-                                         llvm::Twine(id) +
-                                         "; see `cupilot-opt --list-kernels`");
+      return sc.refuseInPlan(
+          "loop", "kernel '" + info.qualifiedName + "' has " +
+                      llvm::Twine(loops.size()) + " loop(s), not loop " +
+                      llvm::Twine(id) + "; see `cupilot-opt --list-kernels`");
     chosen = loops[id];
   } else {
     // A top-level `for` that starts from blockDim.x.
@@ -517,10 +513,9 @@ llvm::Error cupilot::rewrite::applyWarpShuffleReduce(StepContext &sc) {
       value + " = " + sdata + "[" + tid + "];\n" + reduceAt(in1) + in1 +
       "if (" + tid + " % 32 == 0)\n" + in2 + warps + "[" + tid +
       " / 32] = " + value + ";\n" + in1 + "__syncthreads();\n" + in1 + "if (" +
-      tid + " < 32) {\n" + in2 + value + " = " + tid +
-      " < blockDim.x / 32 ? " + warps + "[" + tid + "] : " + filler + ";\n" +
-      reduceAt(in2) + in2 + "if (" + tid + " == 0)\n" + in3 + sdata +
-      "[0] = " + value + ";\n" + in1 + "}\n" + in1 + "__syncthreads();\n" +
-      indent + "} else";
+      tid + " < 32) {\n" + in2 + value + " = " + tid + " < blockDim.x / 32 ? " +
+      warps + "[" + tid + "] : " + filler + ";\n" + reduceAt(in2) + in2 +
+      "if (" + tid + " == 0)\n" + in3 + sdata + "[0] = " + value + ";\n" + in1 +
+      "}\n" + in1 + "__syncthreads();\n" + indent + "} else";
   return insertLinesBefore(sc, loop->getBeginLoc(), code);
 }
