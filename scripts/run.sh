@@ -5,8 +5,10 @@
 #   - index every kernel and list the strategies that apply to it;
 #   - on a machine with a GPU: evolve each kernel against its task in
 #     bench/tasks (reports and optimized sources in ./out/);
-#   - without a GPU: apply the best variants already in the database
-#     (--apply-best needs no GPU) and say that evolution was skipped.
+#   - without a GPU: apply the best variants in the database (--apply-best
+#     needs no GPU; an empty database is first seeded with the results
+#     recorded on the GPU machine, bench/results/tuning.db) and say that
+#     evolution was skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -19,6 +21,13 @@ gpu=0
 if [[ -e /dev/nvidia0 ]] || command -v nvidia-smi >/dev/null 2>&1 &&
   nvidia-smi -L >/dev/null 2>&1; then
   gpu=1
+fi
+
+if ((!gpu)) && [[ ! -f $DB ]]; then
+  # Start from the tuning results recorded on the GPU machine
+  # (bench/RESULTS.md), so a build without a GPU still gets tuned kernels.
+  cp bench/results/tuning.db "$DB"
+  echo "no GPU: seeded $DB with the results recorded in bench/results/"
 fi
 
 for cu in bench/kernels/*.cu; do
