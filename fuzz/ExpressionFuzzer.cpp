@@ -75,8 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::vector<std::string> names = expr->identifiers();
   for (size_t i = 0; i < names.size(); ++i) {
     check(!names[i].empty(), "an empty identifier");
-    check(text.contains(names[i]), "identifier '" + names[i] +
-                                       "' does not occur in the text");
+    check(text.contains(names[i]),
+          "identifier '" + names[i] + "' does not occur in the text");
     check(i == 0 || names[i - 1] < names[i],
           "identifiers() is not sorted and unique");
   }

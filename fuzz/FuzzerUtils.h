@@ -54,9 +54,8 @@ inline std::string expectError(llvm::Error err, ExitCode expected,
       [&](const CupilotError &e) {
         if (e.getExitCode() != expected)
           fail(what + ": error with exit code " +
-               llvm::Twine(static_cast<int>(e.getExitCode())) +
-               ", expected " + llvm::Twine(static_cast<int>(expected)) +
-               ": " + e.getMessage());
+               llvm::Twine(static_cast<int>(e.getExitCode())) + ", expected " +
+               llvm::Twine(static_cast<int>(expected)) + ": " + e.getMessage());
         if (e.getMessage().empty())
           fail(what + ": error with an empty message");
         message += e.getMessage();

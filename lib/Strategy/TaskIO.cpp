@@ -1865,8 +1865,8 @@ llvm::Expected<Task> cupilot::readTaskFile(llvm::StringRef path) {
   if (path != "-")
     llvm::sys::fs::closeFile(file);
   if (!readFailure.empty())
-    return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}",
-                     path, readFailure);
+    return makeError(ExitCode::InputError, "{0}: error: cannot read: {1}", path,
+                     readFailure);
   if (size > MaxTaskFileSize)
     return makeError(ExitCode::InputError,
                      "{0}: error: the task is more than {1} bytes; task files "

@@ -55,8 +55,7 @@ std::string parseError(llvm::StringRef yaml) {
 // Found by fuzz-task-yaml: yaml-cpp 0.7's LoadAll loops forever, allocating,
 // on a ',' outside a flow collection (jbeder/yaml-cpp#1040).
 TEST(TaskHardeningTest, StrayCommaIsAnErrorNotAHang) {
-  EXPECT_EQ(parseError(","),
-            "t.yaml:1:1: error: invalid YAML: unexpected ','");
+  EXPECT_EQ(parseError(","), "t.yaml:1:1: error: invalid YAML: unexpected ','");
   EXPECT_EQ(parseError("--- ,"),
             "t.yaml:1:5: error: invalid YAML: unexpected ','");
   EXPECT_EQ(parseError(llvm::StringRef(",\0\0l\0\t`op[]\x8al`\n", 15)),
@@ -85,7 +84,8 @@ TEST(TaskHardeningTest, AliasesCannotMultiplyTheTask) {
   std::string expr = "1";
   while (expr.size() < 60000)
     expr += "+1";
-  std::string yaml = "sizes: {n: &e \"" + expr + "\"}\n"
+  std::string yaml = "sizes: {n: &e \"" + expr +
+                     "\"}\n"
                      "arguments:\n"
                      "  - &arg {name: a, dtype: f32, count: *e, role: in}\n"
                      "launches:\n"
@@ -131,8 +131,7 @@ TEST_F(TaskFileLimitsTest, DirectoryIsAnError) {
   ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("cupilot-task", dir));
   auto task = readTaskFile(dir);
   ASSERT_FALSE(static_cast<bool>(task));
-  EXPECT_THAT(messageOf(task.takeError()),
-              HasSubstr(": error: cannot read: "));
+  EXPECT_THAT(messageOf(task.takeError()), HasSubstr(": error: cannot read: "));
   llvm::sys::fs::remove(dir);
 }
 
