@@ -12,7 +12,7 @@ LIT_OPTS="${LIT_OPTS:--sv}" ninja -C "$BUILD_DIR" check-cupilot 2>&1 | tee "$log
 status=${PIPESTATUS[0]}
 
 # lit's summary has lines like "  Passed           : 123".
-count() { grep -E "^ *$1 *: *[0-9]+" "$log" | tail -1 | grep -oE '[0-9]+$' || echo 0; }
+count() { grep -oE "^ *$1 *: *[0-9]+" "$log" | tail -1 | grep -oE '[0-9]+$' || echo 0; }
 passed=$(( $(count Passed) + $(count "Expectedly Failed") ))
 failed=$(( $(count Failed) + $(count "Unexpectedly Passed") + $(count Unresolved) + $(count "Timed Out") ))
 rm -f "$log"
