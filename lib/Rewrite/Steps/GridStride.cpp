@@ -35,29 +35,12 @@ using namespace cupilot::rewrite;
 
 namespace {
 
-/// `threadIdx.x` etc. as written, or "".
-std::string builtinName(const Expr *e) {
-  e = e->IgnoreParenImpCasts();
-  if (const auto *pseudo = dyn_cast<PseudoObjectExpr>(e))
-    e = pseudo->getSyntacticForm()->IgnoreParenImpCasts();
-  const auto *prop = dyn_cast<MSPropertyRefExpr>(e);
-  if (!prop)
-    return "";
-  const Expr *base = prop->getBaseExpr()->IgnoreParenImpCasts();
-  if (const auto *ove = dyn_cast<OpaqueValueExpr>(base))
-    base = ove->getSourceExpr()->IgnoreParenImpCasts();
-  const auto *ref = dyn_cast<DeclRefExpr>(base);
-  if (!ref)
-    return "";
-  return (ref->getDecl()->getName() + "." + prop->getPropertyDecl()->getName())
-      .str();
-}
-
 bool isProduct(const Expr *e, llvm::StringRef a, llvm::StringRef b) {
   const auto *mul = dyn_cast<BinaryOperator>(e->IgnoreParenImpCasts());
   if (!mul || mul->getOpcode() != BO_Mul)
     return false;
-  std::string l = builtinName(mul->getLHS()), r = builtinName(mul->getRHS());
+  std::string l = getBuiltinName(mul->getLHS()),
+              r = getBuiltinName(mul->getRHS());
   return (l == a && r == b) || (l == b && r == a);
 }
 
@@ -69,9 +52,9 @@ bool cupilot::rewrite::isGlobalThreadIndex(const Expr *e) {
   if (!add || add->getOpcode() != BO_Add)
     return false;
   const Expr *l = add->getLHS(), *r = add->getRHS();
-  if (builtinName(l) == "threadIdx.x")
+  if (getBuiltinName(l) == "threadIdx.x")
     std::swap(l, r);
-  return builtinName(r) == "threadIdx.x" &&
+  return getBuiltinName(r) == "threadIdx.x" &&
          isProduct(l, "blockIdx.x", "blockDim.x");
 }
 
