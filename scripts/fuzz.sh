@@ -57,7 +57,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}${UBSAN_OPTIONS:+:}print_stacktrace=1"
 
 failures=0
 summary=()
-while read -r target max_len timeout; do
+while read -r target max_len timeout extra_seeds; do
   [[ -z $target || $target == \#* ]] && continue
   if [[ -n ${FUZZ_TARGETS:-} && " $FUZZ_TARGETS " != *" $target "* ]]; then
     continue
@@ -87,8 +87,11 @@ while read -r target max_len timeout; do
 
   runs=0 speed=0 added=0
   if [[ $result == ok ]]; then
-    seeds=(fuzz/corpus/"$target")
-    [[ -d ${seeds[0]} ]] || seeds=()
+    seeds=()
+    [[ -d fuzz/corpus/$target ]] && seeds+=(fuzz/corpus/"$target")
+    # Seed directories elsewhere in the repository (test inputs).
+    read -ra more <<<"${extra_seeds:-}"
+    seeds+=("${more[@]}")
     # libFuzzer stops itself after -max_total_time; the outer timeout only
     # guards against the fuzzer itself getting stuck.
     pids=()

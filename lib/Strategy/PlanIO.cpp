@@ -14,6 +14,8 @@
 
 #include "cupilot/Strategy/PlanIO.h"
 
+#include "YamlDocument.h"
+
 #include "cupilot/Support/Error.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -422,41 +424,13 @@ llvm::Expected<RewritePlan> cupilot::parsePlan(llvm::StringRef yamlText,
                      "{0}: error: the plan is {1} bytes; plan files are "
                      "limited to {2} bytes",
                      fileName, yamlText.size(), MaxPlanFileSize);
-  std::vector<YAML::Node> documents;
-  std::string loadError;
-  try {
-    documents = YAML::LoadAll(yamlText.str());
-  } catch (const YAML::Exception &e) {
-    if (e.mark.is_null())
-      loadError =
-          llvm::formatv("{0}: error: invalid YAML: {1}", fileName, e.msg).str();
-    else
-      loadError =
-          llvm::formatv("{0}:{1}:{2}: error: invalid YAML: {3}", fileName,
-                        e.mark.line + 1, e.mark.column + 1, e.msg)
-              .str();
-  } catch (const std::exception &e) {
-    loadError =
-        llvm::formatv("{0}: error: cannot read YAML: {1}", fileName, e.what())
-            .str();
-  } catch (...) {
-    loadError = llvm::formatv("{0}: error: cannot read YAML", fileName).str();
-  }
-  if (!loadError.empty())
-    return llvm::make_error<CupilotError>(ExitCode::InputError, loadError);
-  if (documents.empty())
-    return makeError(ExitCode::InputError,
-                     "{0}: error: the plan file is empty; a plan needs 'plan' "
-                     "and 'steps'",
-                     fileName);
-  if (documents.size() > 1) {
-    YAML::Mark mark = documents[1].Mark();
-    return makeError(ExitCode::InputError,
-                     "{0}:{1}:{2}: error: a plan file holds one YAML "
-                     "document; remove the second one (and its '---')",
-                     fileName, mark.line + 1, mark.column + 1);
-  }
-  return PlanReader(fileName).read(documents.front());
+  auto root = detail::loadSingleDocument(
+      yamlText, fileName,
+      {"plan", "the plan file is empty; a plan needs 'plan' and 'steps'",
+       "a plan nests at most 4 levels", MaxPlanFileSize});
+  if (!root)
+    return root.takeError();
+  return PlanReader(fileName).read(*root);
 }
 
 llvm::Expected<RewritePlan> cupilot::readPlanFile(llvm::StringRef path) {
@@ -470,6 +444,28 @@ llvm::Expected<RewritePlan> cupilot::readPlanFile(llvm::StringRef path) {
 //===----------------------------------------------------------------------===//
 // Writing
 //===----------------------------------------------------------------------===//
+
+/// Whether `text` (code for replace-kernel, usually) survives yaml-cpp's
+/// literal block style, the readable one. yaml-cpp always writes `|` (clip):
+/// the value must end in exactly one newline; the reader takes the block's
+/// indentation from its first line, which must not start with a space; and
+/// a block holds printable characters only. Anything else is written
+/// double-quoted, with escapes.
+static bool readsBackAsLiteral(llvm::StringRef text) {
+  if (!text.ends_with("\n") || text.ends_with("\n\n") ||
+      text.starts_with(" ") || text.starts_with("\n"))
+    return false;
+  for (llvm::StringRef line : llvm::split(text.drop_back(), '\n')) {
+    // Trailing white space at the end of a line, or a line of only white
+    // space, is where readers disagree; quote those.
+    if (!line.empty() && (line.back() == ' ' || line.back() == '\t'))
+      return false;
+    for (unsigned char c : line)
+      if (c == '\t' ? false : (c < 0x20 || c == 0x7f || c >= 0x80))
+        return false;
+  }
+  return true;
+}
 
 static void emitPlan(YAML::Emitter &out, const RewritePlan &plan) {
   out << YAML::BeginMap;
@@ -495,8 +491,10 @@ static void emitPlan(YAML::Emitter &out, const RewritePlan &plan) {
         out << (param.boolValue ? "true" : "false");
         break;
       case ParamType::String:
-        if (llvm::StringRef(param.stringValue).contains('\n'))
+        if (readsBackAsLiteral(param.stringValue))
           out << YAML::Literal;
+        else if (llvm::StringRef(param.stringValue).contains('\n'))
+          out << YAML::DoubleQuoted;
         out << param.stringValue;
         break;
       case ParamType::StringList:

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "cupilot/Strategy/Strategy.h"
+
+#include "YamlDocument.h"
 #include "cupilot/Support/Error.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -280,25 +282,20 @@ llvm::Expected<Strategy> cupilot::parseStrategy(llvm::StringRef yamlText,
                      "{0}: error: the strategy is {1} bytes; strategy files "
                      "are limited to {2} bytes",
                      fileName, yamlText.size(), MaxStrategyFileSize);
-  std::string error;
+  auto root = detail::loadSingleDocument(
+      yamlText, fileName,
+      {"strategy",
+       "the strategy file is empty; a strategy needs at least 'id', 'title', "
+       "'intent' and 'lowering'",
+       "a strategy nests at most 6 levels", MaxStrategyFileSize});
+  if (!root)
+    return root.takeError();
+  // The reader uses node queries that do not throw; the catch is a last
+  // line of defence so that no exception leaves this file.
   try {
-    YAML::Node root = YAML::Load(yamlText.str());
-    return StrategyReader(fileName).read(root);
-  } catch (const YAML::Exception &e) {
-    error = e.mark.is_null()
-                ? llvm::formatv("{0}: error: invalid YAML: {1}", fileName,
-                                e.msg)
-                      .str()
-                : llvm::formatv("{0}:{1}:{2}: error: invalid YAML: {3}",
-                                fileName, e.mark.line + 1, e.mark.column + 1,
-                                e.msg)
-                      .str();
+    return StrategyReader(fileName).read(*root);
   } catch (const std::exception &e) {
-    error = llvm::formatv("{0}: error: cannot read YAML: {1}", fileName,
-                          e.what())
-                .str();
-  } catch (...) {
-    error = llvm::formatv("{0}: error: cannot read YAML", fileName).str();
+    return makeError(ExitCode::InputError, "{0}: error: cannot read YAML: {1}",
+                     fileName, e.what());
   }
-  return llvm::make_error<CupilotError>(ExitCode::InputError, error);
 }

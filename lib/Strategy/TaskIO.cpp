@@ -14,6 +14,8 @@
 
 #include "cupilot/Strategy/TaskIO.h"
 
+#include "YamlDocument.h"
+
 #include "cupilot/Support/Error.h"
 #include "cupilot/Support/Expression.h"
 
@@ -24,8 +26,6 @@
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cfloat>
@@ -35,7 +35,6 @@
 #include <functional>
 #include <limits>
 #include <optional>
-#include <sstream>
 
 using namespace cupilot;
 
@@ -852,8 +851,6 @@ private:
                                     describeNode(keyNode) +
                                     "; keys must be plain names");
       std::string key = keyNode.Scalar();
-      if (llvm::Error err = charge(keyNode, key.size()))
-        return std::move(err);
       if (!allowed.empty() && !llvm::is_contained(allowed, key)) {
         std::string hint;
         unsigned best = 3;
@@ -905,23 +902,7 @@ private:
     if (!entry.value.IsScalar())
       return errorAt(entry.value, what + " must be " + expected + ", not " +
                                       describeNode(entry.value));
-    if (llvm::Error err = charge(entry.value, entry.value.Scalar().size()))
-      return std::move(err);
     return entry.value.Scalar();
-  }
-
-  /// Counts the text read. An alias repeats its node without repeating its
-  /// text, so a small file could otherwise stand for gigabytes of
-  /// expressions ("billion laughs"); without aliases a task never reads
-  /// more than its own size.
-  llvm::Error charge(const YAML::Node &node, size_t bytes) {
-    textRead += bytes + 1;
-    if (textRead <= MaxTaskFileSize)
-      return llvm::Error::success();
-    return errorAt(node, "through aliases, the task reads more than " +
-                             llvm::Twine(MaxTaskFileSize) +
-                             " bytes of text, more than a task file may "
-                             "hold; repeat large values less often");
   }
 
   llvm::Expected<std::string> readNonEmpty(const Entry &entry,
@@ -990,8 +971,6 @@ private:
 
   llvm::StringRef fileName;
   SourceMap &sources;
-  /// Bytes of scalar text read so far (see charge).
-  size_t textRead = 0;
 };
 } // namespace
 
@@ -1336,7 +1315,8 @@ llvm::Expected<LaunchSpec> TaskReader::readLaunch(const YAML::Node &node,
 llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
   static const llvm::StringRef topKeys[] = {
       "kernel",    "sizes",         "arguments", "launch",    "launches",
-      "tolerance", "verify_shapes", "precision", "reference", "seed"};
+      "tolerance", "verify_shapes", "precision", "reference", "seed",
+      "extreme_inputs", "extreme_magnitude"};
   if (root.IsNull())
     return makeError(ExitCode::InputError,
                      "{0}: error: the task file is empty; a task needs at "
@@ -1519,6 +1499,23 @@ llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
                                   "integer, not '" +
                                       *text + "'");
   }
+
+  if (const Entry *extremes = find(*entries, "extreme_inputs")) {
+    auto value = readBool(*extremes, "'extreme_inputs'", "extreme_inputs");
+    if (!value)
+      return value.takeError();
+    task.extremeInputs = *value;
+  }
+  if (const Entry *magnitude = find(*entries, "extreme_magnitude")) {
+    auto value =
+        readNumber(*magnitude, "'extreme_magnitude'", "extreme_magnitude");
+    if (!value)
+      return value.takeError();
+    if (*value <= 0)
+      return errorAt(magnitude->value,
+                     "'extreme_magnitude' must be positive");
+    task.extremeMagnitude = *value;
+  }
   return task;
 }
 
@@ -1666,89 +1663,17 @@ static void emitTask(YAML::Emitter &out, const Task &task) {
       << toString(task.precision).str();
   out << YAML::Key << "reference" << YAML::Value << task.reference;
   out << YAML::Key << "seed" << YAML::Value << std::to_string(task.seed);
+  if (task.extremeInputs)
+    out << YAML::Key << "extreme_inputs" << YAML::Value << "true";
+  if (task.extremeMagnitude > 0)
+    out << YAML::Key << "extreme_magnitude" << YAML::Value
+        << formatReal(task.extremeMagnitude);
   out << YAML::EndMap;
 }
 
 //===----------------------------------------------------------------------===//
 // Loading
 //===----------------------------------------------------------------------===//
-
-namespace {
-/// Records where a document and its root node start.
-class DocumentScanner : public YAML::EventHandler {
-public:
-  void OnDocumentStart(const YAML::Mark &mark) override {
-    start = mark;
-    root = mark;
-    sawRoot = false;
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark &mark, YAML::anchor_t) override { node(mark); }
-  void OnAlias(const YAML::Mark &mark, YAML::anchor_t) override { node(mark); }
-  void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
-                const std::string &) override {
-    node(mark);
-  }
-  void OnSequenceStart(const YAML::Mark &mark, const std::string &,
-                       YAML::anchor_t, YAML::EmitterStyle::value) override {
-    node(mark);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    node(mark);
-  }
-  void OnMapEnd() override {}
-
-  YAML::Mark start;
-  YAML::Mark root;
-
-private:
-  void node(const YAML::Mark &mark) {
-    if (!sawRoot)
-      root = mark;
-    sawRoot = true;
-  }
-  bool sawRoot = false;
-};
-
-/// The documents of a YAML stream.
-struct StreamShape {
-  size_t documents = 0;
-  /// Where the root of the second document starts.
-  YAML::Mark secondRoot;
-  /// Where the parser stopped advancing, if it did.
-  std::optional<YAML::Mark> stuckAt;
-};
-
-/// Walks the first documents of `text` without building them (may throw).
-///
-/// yaml-cpp 0.7 (Debian 12) loops forever in YAML::LoadAll, allocating, on
-/// a ',' outside a flow collection (jbeder/yaml-cpp#1040, fixed upstream in
-/// #1319): the parser reports an empty document without consuming the token,
-/// again and again. A document that starts where the previous one did is
-/// such a non-document, and the walk stops there; it also stops after three
-/// documents, which is enough to tell one document from several.
-StreamShape scanDocuments(const std::string &text) {
-  std::istringstream stream(text);
-  YAML::Parser parser(stream);
-  DocumentScanner scanner;
-  StreamShape shape;
-  int lastStart = -1;
-  while (shape.documents < 3 && parser.HandleNextDocument(scanner)) {
-    if (scanner.start.pos <= lastStart) {
-      // The previous "document" was this same token, not a document.
-      shape.stuckAt = scanner.start;
-      --shape.documents;
-      break;
-    }
-    lastStart = scanner.start.pos;
-    if (++shape.documents == 2)
-      shape.secondRoot = scanner.root;
-  }
-  return shape;
-}
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // Public API
@@ -1762,62 +1687,18 @@ llvm::Expected<Task> cupilot::parseTask(llvm::StringRef yamlText,
                      "limited to {2} bytes",
                      fileName, yamlText.size(), MaxTaskFileSize);
 
-  std::string text = yamlText.str();
-  StreamShape shape;
-  YAML::Node root;
-  std::string loadError;
-  try {
-    shape = scanDocuments(text);
-    if (shape.documents == 1 && !shape.stuckAt)
-      root = YAML::Load(text); // Builds the first document only.
-  } catch (const YAML::DeepRecursion &e) {
-    loadError = llvm::formatv("{0}:{1}:{2}: error: the YAML nests too "
-                              "deeply; a task nests at most 4 levels",
-                              fileName, e.mark.line + 1, e.mark.column + 1)
-                    .str();
-  } catch (const YAML::Exception &e) {
-    if (e.mark.is_null())
-      loadError =
-          llvm::formatv("{0}: error: invalid YAML: {1}", fileName, e.msg).str();
-    else
-      loadError =
-          llvm::formatv("{0}:{1}:{2}: error: invalid YAML: {3}", fileName,
-                        e.mark.line + 1, e.mark.column + 1, e.msg)
-              .str();
-  } catch (const std::exception &e) {
-    loadError =
-        llvm::formatv("{0}: error: cannot read YAML: {1}", fileName, e.what())
-            .str();
-  }
-  if (!loadError.empty())
-    return llvm::make_error<CupilotError>(ExitCode::InputError, loadError);
-
-  if (shape.documents > 1) {
-    YAML::Mark mark = shape.secondRoot;
-    return makeError(ExitCode::InputError,
-                     "{0}:{1}:{2}: error: a task file holds one YAML "
-                     "document; remove the second one (and its '---')",
-                     fileName, mark.line + 1, mark.column + 1);
-  }
-  if (shape.stuckAt) {
-    YAML::Mark mark = *shape.stuckAt;
-    std::string what = "a token";
-    if (mark.pos >= 0 && size_t(mark.pos) < text.size() &&
-        llvm::isPrint(text[mark.pos]))
-      what = "'" + std::string(1, text[mark.pos]) + "'";
-    return makeError(ExitCode::InputError,
-                     "{0}:{1}:{2}: error: invalid YAML: unexpected {3}",
-                     fileName, mark.line + 1, mark.column + 1, what);
-  }
-  if (shape.documents == 0)
-    return makeError(ExitCode::InputError,
-                     "{0}: error: the task file is empty; a task needs at "
-                     "least 'kernel', 'arguments' and 'launch'",
-                     fileName);
+  auto root = detail::loadSingleDocument(
+      yamlText, fileName,
+      {"task",
+       "the task file is empty; a task needs at least 'kernel', 'arguments' "
+       "and 'launch'",
+       "a task nests at most 4 levels", MaxTaskFileSize});
+  if (!root)
+    return root.takeError();
 
   SourceMap sources;
   TaskReader reader(fileName, sources);
-  auto task = reader.read(root);
+  auto task = reader.read(*root);
   if (!task)
     return task.takeError();
   Diagnoser diag(fileName, &sources, task->kernel);
