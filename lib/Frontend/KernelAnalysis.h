@@ -64,6 +64,8 @@ struct KernelFacts {
   std::vector<Accumulation> accumulations;
   unsigned threadDims = 0;
   bool usesConstantMemory = false;
+  /// Calls with a fast-math intrinsic (MathFunctions.h).
+  unsigned fastMathCalls = 0;
 };
 
 std::string getText(const clang::Expr *e, const clang::ASTContext &ctx);

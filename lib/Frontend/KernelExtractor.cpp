@@ -16,6 +16,7 @@
 #include "KernelAnalysis.h"
 
 #include "cupilot/Frontend/CudaFrontend.h"
+#include "cupilot/Frontend/MathFunctions.h"
 #include "cupilot/Support/Polynomial.h"
 
 #include "clang/AST/ASTContext.h"
@@ -364,6 +365,9 @@ public:
     }
     if (int flops = mathFlops(name))
       facts.flops.push_back({currentLoop(), flops});
+    if (findFastMathFunction(name, call->getType()->isSpecificBuiltinType(
+                                       BuiltinType::Float)))
+      ++facts.fastMathCalls;
     return true;
   }
 

@@ -94,6 +94,7 @@ static bool isWithin(const KernelInfo &info, int inner, int outer) {
 void detail::computeFeatures(KernelInfo &info, const KernelFacts &facts) {
   KernelFeatures &f = info.features;
   f.threadDims = facts.threadDims;
+  f.fastMathCalls = facts.fastMathCalls;
   f.usesSharedMemory = !info.sharedMemory.empty() ||
                        llvm::any_of(info.accesses, [](const MemoryAccess &a) {
                          return a.space == MemorySpace::Shared;

@@ -126,6 +126,7 @@ Value cupilot::toJSON(const KernelInfo &k) {
   const KernelFeatures &f = k.features;
   Object features{{"threadDims", f.threadDims},
                   {"elementwise", f.elementwise},
+                  {"fastMathCalls", f.fastMathCalls},
                   {"reductionLike", f.reductionLike},
                   {"gemmLike", f.gemmLike},
                   {"stencilLike", f.stencilLike},

@@ -27,6 +27,7 @@ const Registration Rules[] = {
     {"unroll", applyUnroll},
     {"read-only-loads", applyReadOnlyLoads},
     {"compile-flags", applyCompileFlags},
+    {"fast-math-intrinsics", applyFastMathIntrinsics},
     {"set-block-size", applySetBlockSize},
     {"replace-kernel", applyReplaceKernel},
     {"grid-stride", applyGridStride},
@@ -35,6 +36,7 @@ const Registration Rules[] = {
     {"warp-shuffle-reduce", applyWarpShuffleReduce},
     {"tile-to-shared", applyTileToShared},
     {"instantiate-template", applyInstantiateTemplate},
+    {"tile-stencil", applyTileStencil},
 };
 
 } // namespace

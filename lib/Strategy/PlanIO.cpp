@@ -95,6 +95,12 @@ std::string cupilot::checkCompileFlag(llvm::StringRef flag) {
       .str();
 }
 
+bool cupilot::relaxesPrecision(llvm::StringRef flag) {
+  return isOneOf(flag, {"-use_fast_math", "--use_fast_math", "--ftz=true",
+                        "-ftz=true", "--prec-div=false", "-prec-div=false",
+                        "--prec-sqrt=false", "-prec-sqrt=false"});
+}
+
 //===----------------------------------------------------------------------===//
 // Reading
 //===----------------------------------------------------------------------===//
@@ -173,7 +179,7 @@ llvm::Expected<RewritePlan> PlanReader::read(const YAML::Node &root) {
                              describeNode(root));
   RewritePlan plan;
   plan.file = fileName.str();
-  bool haveName = false, haveSteps = false;
+  bool haveName = false, haveSteps = false, havePrecision = false;
   for (auto it = root.begin(); it != root.end(); ++it) {
     const YAML::Node keyNode = it->first;
     const YAML::Node value = it->second;
@@ -205,16 +211,54 @@ llvm::Expected<RewritePlan> PlanReader::read(const YAML::Node &root) {
       }
       continue;
     }
+    if (key == "precision") {
+      if (havePrecision)
+        return errorAt(keyNode,
+                       "duplicate key 'precision'; remove one of them");
+      havePrecision = true;
+      std::string text = value.IsScalar() ? value.Scalar() : "";
+      if (text == "strict")
+        plan.precision = PlanPrecision::Strict;
+      else if (text == "relaxed")
+        plan.precision = PlanPrecision::Relaxed;
+      else
+        return errorAt(value.IsNull() ? keyNode : value,
+                       "'precision' must be 'strict' or 'relaxed', not " +
+                           describeNode(value));
+      continue;
+    }
     return errorAt(keyNode, "unknown key " + describeNode(keyNode) +
                                 " in the plan; " +
-                                suggest(key, {"plan", "steps"}) +
-                                "expected 'plan' and 'steps'");
+                                suggest(key, {"plan", "steps", "precision"}) +
+                                "expected 'plan', 'steps' and optionally "
+                                "'precision'");
   }
   if (!haveName)
     return errorAt(root, "the plan has no 'plan' key; give it a name, e.g. "
                          "'plan: saxpy-tuned'");
   if (!haveSteps)
     return errorAt(root, "the plan has no 'steps' key; give a list of steps");
+  // A strict plan keeps the original's precision: flags that give it up are
+  // refused where they are written.
+  if (plan.precision == PlanPrecision::Strict) {
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+      const RewriteStep &step = plan.steps[i];
+      if (step.kind != "compile-flags")
+        continue;
+      for (const std::string &flag : step.getStrings("flags")) {
+        if (!relaxesPrecision(flag))
+          continue;
+        PlanLoc loc = step.getLoc("flags");
+        return makeError(ExitCode::InputError,
+                         "{0}:{1}:{2}: error: step {3} (compile-flags): flag "
+                         "'{4}' gives up floating-point precision; a plan "
+                         "may use it only with 'precision: relaxed' (and "
+                         "only for a task whose precision policy allows "
+                         "reduced precision)",
+                         fileName, loc.line, loc.column, i, flag);
+      }
+    }
+  }
   return plan;
 }
 
@@ -470,6 +514,9 @@ static bool readsBackAsLiteral(llvm::StringRef text) {
 static void emitPlan(YAML::Emitter &out, const RewritePlan &plan) {
   out << YAML::BeginMap;
   out << YAML::Key << "plan" << YAML::Value << plan.name;
+  // Written only when relaxed, so that strict plans read as before.
+  if (plan.precision == PlanPrecision::Relaxed)
+    out << YAML::Key << "precision" << YAML::Value << "relaxed";
   out << YAML::Key << "steps" << YAML::Value;
   if (plan.steps.empty()) {
     out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq << YAML::EndMap;

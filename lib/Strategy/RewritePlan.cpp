@@ -29,6 +29,10 @@ llvm::StringRef cupilot::describe(ParamType type) {
   return "a value";
 }
 
+llvm::StringRef cupilot::toString(PlanPrecision precision) {
+  return precision == PlanPrecision::Relaxed ? "relaxed" : "strict";
+}
+
 namespace {
 
 constexpr int64_t MaxLoopId = 1 << 20;
@@ -66,6 +70,11 @@ const ParamSchema CompileFlagsParams[] = {
     {"flags", ParamType::StringList, true, 0, 0,
      "NVRTC/nvcc options from the allow-list"},
 };
+const ParamSchema FastMathParams[] = {
+    {"functions", ParamType::StringList, false, 0, 0,
+     "the functions to substitute, e.g. [expf, sinf] (default: all of "
+     "expf, exp10f, logf, log2f, log10f, sinf, cosf, tanf, sincosf, powf)"},
+};
 const ParamSchema BlockSizeParams[] = {
     {"x", ParamType::Int, true, 1, 1024, "blockDim.x"},
     {"y", ParamType::Int, false, 1, 1024, "blockDim.y (default 1)"},
@@ -97,6 +106,16 @@ const ParamSchema InstantiateTemplateParams[] = {
      "the function's arguments as expressions over the kernel's parameters "
      "(default: the kernel's parameters in order)"},
 };
+const ParamSchema TileStencilParams[] = {
+    {"input", ParamType::String, false, 0, 0,
+     "pointer parameter to stage (default: the one read-only pointer read "
+     "at several offsets)"},
+    {"block-x", ParamType::Int, false, 1, 1024,
+     "blockDim.x the launches use (default: from a set-block-size step of "
+     "the plan or the launches in the file)"},
+    {"block-y", ParamType::Int, false, 1, 1024,
+     "blockDim.y (default 1; with block-x)"},
+};
 const ParamSchema WarpShuffleReduceParams[] = {
     {"loop", ParamType::Int, false, 0, MaxLoopId,
      "loop id of the tree reduction (default: the first halving loop at the "
@@ -115,6 +134,9 @@ const StepSchema Schemas[] = {
      "load through __ldg from pointers the kernel never writes"},
     {"compile-flags", false, CompileFlagsParams,
      "record compile options for the variant (no source edit)"},
+    {"fast-math-intrinsics", true, FastMathParams,
+     "call the fast intrinsics (__expf, __sinf, ...) in place of "
+     "single-precision math functions; needs a relaxed plan"},
     {"set-block-size", true, BlockSizeParams,
      "change the block shape at the kernel's launch sites"},
     {"replace-kernel", true, ReplaceKernelParams,
@@ -139,6 +161,9 @@ const StepSchema Schemas[] = {
     {"instantiate-template", true, InstantiateTemplateParams,
      "replace the kernel's body by a call of a parametric template from "
      "strategies/templates/"},
+    {"tile-stencil", true, TileStencilParams,
+     "stage the input of a 1-D or 2-D stencil, with its halo, in shared "
+     "memory"},
 };
 
 } // namespace

@@ -171,9 +171,16 @@ StrategyLibrary::create(std::vector<Strategy> strategies) {
   probe.bindings["outermost_loop"] = "0";
   probe.bindings["block_threads"] = "256";
   probe.bindings["translation"] = "__global__ void k() {}";
+  // Lowering checks the plan, not the task: let steps that give up
+  // precision form their (relaxed) plan.
+  probe.numbers["allowReducedPrecision"] = 1;
   for (const Strategy &s : library.all) {
+    // The strategy with what it requires (default parameters), in library
+    // order, as a genome that verifies.
     Genome g;
-    g.genes.push_back(defaultGene(s));
+    for (const Strategy &other : library.all)
+      if (&other == &s || llvm::is_contained(s.requires_, other.id))
+        g.genes.push_back(defaultGene(other));
     auto plan = lowerGenome(g, library, probe);
     if (!plan)
       return makeError(ExitCode::InputError,
@@ -183,9 +190,11 @@ StrategyLibrary::create(std::vector<Strategy> strategies) {
     for (const StrategyParameter &p : s.parameters)
       for (const std::string &value : p.values) {
         Genome v = g;
-        for (auto &[name, bound] : v.genes.front().params)
-          if (name == p.name)
-            bound = value;
+        for (Gene &gene : v.genes)
+          if (gene.strategy == s.id)
+            for (auto &[name, bound] : gene.params)
+              if (name == p.name)
+                bound = value;
         auto lowered = lowerGenome(v, library, probe);
         if (!lowered)
           return makeError(ExitCode::InputError,
@@ -427,11 +436,13 @@ llvm::Expected<RewritePlan> cupilot::lowerGenome(const Genome &genome,
                      "lowering needs the kernel's name (binding 'kernel')");
   // The plan is written as YAML and read back, so the plan reader's schema
   // checks (types, ranges, allow-lists) apply to every lowered step.
-  std::string yaml = "plan: " + yamlQuote(genome.str()) + "\nsteps:\n";
+  std::string yaml;
+  bool givesUpPrecision = false;
   for (const Gene &gene : genome.genes) {
     const Strategy &s = *library.find(gene.strategy);
     for (const LoweringStep &step : s.lowering) {
       yaml += "  - step: " + step.kind + "\n";
+      givesUpPrecision |= step.kind == "fast-math-intrinsics";
       if (findStepSchema(step.kind)->needsKernel)
         yaml += "    kernel: " + yamlQuote(kernel->second) + "\n";
       for (size_t i = 0; i < step.fields.size(); ++i) {
@@ -446,8 +457,11 @@ llvm::Expected<RewritePlan> cupilot::lowerGenome(const Genome &genome,
         yaml += "    " + name + ": ";
         if (step.isList[i]) {
           yaml += "[";
-          for (size_t j = 0; j < bound.size(); ++j)
+          for (size_t j = 0; j < bound.size(); ++j) {
             yaml += (j ? ", " : "") + yamlQuote(bound[j]);
+            givesUpPrecision |=
+                step.kind == "compile-flags" && relaxesPrecision(bound[j]);
+          }
           yaml += "]\n";
         } else {
           // Plain scalars keep their YAML type (ints, bools).
@@ -460,6 +474,14 @@ llvm::Expected<RewritePlan> cupilot::lowerGenome(const Genome &genome,
       }
     }
   }
+  // A plan gives up precision only where the task allows it
+  // (`allowReducedPrecision`, from its precision policy); otherwise it stays
+  // strict and the plan reader refuses the steps that would.
+  auto allowed = features.numbers.find("allowReducedPrecision");
+  bool relaxed = givesUpPrecision && allowed != features.numbers.end() &&
+                 allowed->second != 0;
+  yaml = "plan: " + yamlQuote(genome.str()) + "\n" +
+         (relaxed ? "precision: relaxed\n" : "") + "steps:\n" + yaml;
   auto plan = parsePlan(yaml, "<lowered " + genome.str() + ">");
   if (!plan)
     return plan.takeError();

@@ -31,6 +31,7 @@ FeatureSet cupilot::makeFeatureSet(const KernelInfo &kernel, const Task *task,
   flag("isTemplate", kernel.isTemplate || kernel.isInstantiation);
   flag("fromMacro", !kernel.macro.empty());
   f.numbers["threadDims"] = k.threadDims;
+  f.numbers["fastMathCalls"] = k.fastMathCalls;
   f.numbers["maxLoopDepth"] = k.maxLoopDepth;
   f.numbers["launchSites"] = kernel.launchSites.size();
 

@@ -193,6 +193,9 @@ struct KernelFeatures {
   std::vector<std::string> reusedArrays;
   /// Maximum loop nest depth.
   unsigned maxLoopDepth = 0;
+  /// Calls of single-precision math functions that have a fast intrinsic
+  /// (`expf`, `sinf`, `powf`, ...; cupilot/Frontend/MathFunctions.h).
+  unsigned fastMathCalls = 0;
 };
 
 /// Static per-thread work estimate (upper bound: every branch taken, no

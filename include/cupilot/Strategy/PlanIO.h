@@ -45,6 +45,11 @@ std::string writePlan(const RewritePlan &plan);
 /// it is not allowed, else an empty string.
 std::string checkCompileFlag(llvm::StringRef flag);
 
+/// Whether an allowed compile flag gives up floating-point precision
+/// (`--use_fast_math`, `--ftz=true`, `--prec-div=false`,
+/// `--prec-sqrt=false`); such flags need a relaxed plan.
+bool relaxesPrecision(llvm::StringRef flag);
+
 } // namespace cupilot
 
 #endif // CUPILOT_STRATEGY_PLANIO_H

@@ -97,9 +97,19 @@ struct RewriteStep {
   PlanLoc getLoc(llvm::StringRef name) const;
 };
 
+/// The floating-point precision a plan may give up. `Strict` plans keep
+/// every result as the original computes it, up to reassociation by the
+/// compiler's defaults; `Relaxed` plans may use fast approximate math
+/// (`--use_fast_math`, `--ftz=true`, `--prec-div=false`, `--prec-sqrt=false`,
+/// and the fast-math-intrinsics step). A plan is relaxed only where the
+/// task's precision policy allows reduced precision.
+enum class PlanPrecision { Strict, Relaxed };
+llvm::StringRef toString(PlanPrecision precision);
+
 struct RewritePlan {
   std::string name;
   std::vector<RewriteStep> steps;
+  PlanPrecision precision = PlanPrecision::Strict;
   /// The file the plan was read from (diagnostics only).
   std::string file;
 };

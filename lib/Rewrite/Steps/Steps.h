@@ -123,6 +123,7 @@ llvm::Error applyConst(StepContext &sc);
 llvm::Error applyUnroll(StepContext &sc);
 llvm::Error applyReadOnlyLoads(StepContext &sc);
 llvm::Error applyCompileFlags(StepContext &sc);
+llvm::Error applyFastMathIntrinsics(StepContext &sc);
 llvm::Error applySetBlockSize(StepContext &sc);
 llvm::Error applyReplaceKernel(StepContext &sc);
 llvm::Error applyGridStride(StepContext &sc);
@@ -131,6 +132,7 @@ llvm::Error applyVectorize(StepContext &sc);
 llvm::Error applyWarpShuffleReduce(StepContext &sc);
 llvm::Error applyTileToShared(StepContext &sc);
 llvm::Error applyInstantiateTemplate(StepContext &sc);
+llvm::Error applyTileStencil(StepContext &sc);
 
 } // namespace cupilot::rewrite
 
