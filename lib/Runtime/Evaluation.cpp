@@ -376,6 +376,15 @@ llvm::Expected<protocol::EvaluateRequest> cupilot::buildEvaluateRequest(
     request.seeds.push_back(task.seed + k);
   request.timing = options.timing;
   request.timing.enabled = options.time && shape == 0;
+  // Counters of the main shape only: verify shapes are small by design.
+  request.profileMetrics = options.profile && options.time && shape == 0;
+  if (task.extremeInputs) {
+    protocol::ExtremeSpec extremes;
+    // A seed after the random ones, so the set differs from all of them.
+    extremes.seed = task.seed + std::max(2u, options.numSeeds);
+    extremes.magnitude = task.extremeMagnitude;
+    request.extremes = extremes;
+  }
   return request;
 }
 
@@ -506,6 +515,13 @@ llvm::Expected<EvaluationResult> cupilot::evaluateTask(
       result.device = r.device;
     if (!r.kernels.empty())
       result.resources = r.kernels;
+    for (const protocol::Note &note : r.notes) {
+      bool seen = false;
+      for (const protocol::Note &other : result.notes)
+        seen |= other.topic == note.topic && other.message == note.message;
+      if (!seen)
+        result.notes.push_back(note);
+    }
     if (!r.ok) {
       if (llvm::Error err = recordError(result, *r.error))
         return std::move(err);
@@ -538,8 +554,96 @@ llvm::Expected<EvaluationResult> cupilot::evaluateTask(
       result.candidateBandwidthGBs = double(result.bufferBytes) /
                                      (result.candidate->medianMs * 1e-3) / 1e9;
     }
+    for (const protocol::ProfileMetrics &m : r.metrics) {
+      if (m.program == "reference")
+        result.baselineMetrics = m;
+      else if (m.program == "candidate")
+        result.candidateMetrics = m;
+    }
+    result.clocks = r.clocks;
+    for (const protocol::ClockSample &c : r.clocks)
+      result.throttled |= (c.reasons & protocol::ThrottleReasonsMask) != 0;
+    if (options.peaks) {
+      if (result.baseline)
+        result.baselineRoofline = placeOnRoofline(
+            result.baseline->medianMs,
+            result.baselineMetrics ? &*result.baselineMetrics : nullptr,
+            std::nullopt, double(result.bufferBytes), *options.peaks);
+      if (result.candidate)
+        result.candidateRoofline = placeOnRoofline(
+            result.candidate->medianMs,
+            result.candidateMetrics ? &*result.candidateMetrics : nullptr,
+            std::nullopt, double(result.bufferBytes), *options.peaks);
+    }
   }
   return result;
+}
+
+std::optional<RooflinePoint>
+cupilot::placeOnRoofline(double timeMs,
+                         const protocol::ProfileMetrics *measured,
+                         std::optional<double> staticFlops, double staticBytes,
+                         const DevicePeaks &peaks) {
+  if (!(timeMs > 0) || !(peaks.bandwidthGBs > 0))
+    return std::nullopt;
+  RooflinePoint point;
+  point.timeMs = timeMs;
+  point.precision = "f32";
+  bool haveMeasured =
+      measured && measured->dramReadBytes && measured->dramWriteBytes &&
+      (measured->flopsF16 || measured->flopsF32 || measured->flopsF64);
+  if (haveMeasured) {
+    point.source = "measured";
+    point.bytes = *measured->dramReadBytes + *measured->dramWriteBytes;
+    double most = -1, total = 0;
+    for (const auto &[name, value] :
+         {std::pair<const char *, std::optional<double>>{"f16",
+                                                         measured->flopsF16},
+          {"f32", measured->flopsF32},
+          {"f64", measured->flopsF64}}) {
+      if (!value)
+        continue;
+      total += *value;
+      if (*value > most) {
+        most = *value;
+        point.precision = name;
+      }
+    }
+    point.flops = total;
+  } else {
+    point.source = "static";
+    point.bytes = staticBytes;
+    point.flops = staticFlops;
+  }
+  if (!(point.bytes > 0))
+    return std::nullopt;
+  double seconds = timeMs * 1e-3;
+  point.bandwidthGBs = point.bytes / seconds / 1e9;
+  double memoryPct = 100.0 * point.bandwidthGBs / peaks.bandwidthGBs;
+  auto roof = peaks.gflops.find(point.precision);
+  double computePeak = roof == peaks.gflops.end() ? 0 : roof->second;
+  if (point.flops && *point.flops > 0) {
+    point.gflops = *point.flops / seconds / 1e9;
+    point.intensity = *point.flops / point.bytes;
+  }
+  if (point.gflops && computePeak > 0) {
+    // Below the ridge (intensity < peak FLOP/s / peak bytes/s) the memory
+    // roof is the lower one and applies.
+    double ridge = computePeak / peaks.bandwidthGBs;
+    if (*point.intensity < ridge) {
+      point.bound = "memory";
+      point.percentOfCeiling = memoryPct;
+    } else {
+      point.bound = "compute";
+      point.percentOfCeiling = 100.0 * *point.gflops / computePeak;
+    }
+  } else {
+    point.bound = "memory";
+    point.percentOfCeiling = memoryPct;
+  }
+  if (point.percentOfCeiling < 10)
+    point.bound = "latency";
+  return point;
 }
 
 llvm::Expected<EvaluationResult>
@@ -571,6 +675,30 @@ cupilot::calibrateBandwidth(Worker &worker, uint64_t bytes,
     return makeError(ExitCode::InternalError,
                      "the worker's calibration reply has no result");
   return *reply->calibration;
+}
+
+llvm::Expected<std::vector<protocol::FlopsCalibration>>
+cupilot::calibrateFlops(Worker &worker,
+                        const std::vector<protocol::FlopsSpec> &specs,
+                        std::chrono::milliseconds timeout, bool force,
+                        std::vector<protocol::Note> *notes) {
+  protocol::CalibrateRequest request;
+  request.copy = false;
+  request.force = force;
+  request.flops = specs;
+  if (specs.empty())
+    return std::vector<protocol::FlopsCalibration>();
+  auto reply = worker.call(protocol::toMessage(request), timeout);
+  if (!reply)
+    return reply.takeError();
+  if (!reply->ok)
+    return makeError(reply->error->kind == ErrorKind::NoDevice
+                         ? ExitCode::NoDevice
+                         : ExitCode::InternalError,
+                     "FLOP calibration failed: {0}", reply->error->message);
+  if (notes)
+    notes->insert(notes->end(), reply->notes.begin(), reply->notes.end());
+  return reply->flopsCalibrations;
 }
 
 llvm::Expected<protocol::DeviceInfo>
@@ -693,6 +821,72 @@ llvm::json::Value cupilot::toJSON(const EvaluationResult &result) {
     shapes.push_back(std::move(entry));
   }
   out["shapes"] = std::move(shapes);
+  auto metricsJSON = [](const protocol::ProfileMetrics &m) {
+    llvm::json::Object o{{"ranges", m.ranges}};
+    auto put = [&](const char *key, const std::optional<double> &v) {
+      o[key] = v ? llvm::json::Value(*v) : llvm::json::Value(nullptr);
+    };
+    put("dram_read_bytes", m.dramReadBytes);
+    put("dram_write_bytes", m.dramWriteBytes);
+    put("flops_f16", m.flopsF16);
+    put("flops_f32", m.flopsF32);
+    put("flops_f64", m.flopsF64);
+    put("achieved_occupancy_pct", m.achievedOccupancyPct);
+    put("sm_throughput_pct", m.smThroughputPct);
+    put("tensor_pipe_pct", m.tensorPipePct);
+    put("profiled_duration_ns", m.durationNs);
+    return o;
+  };
+  if (result.baselineMetrics || result.candidateMetrics) {
+    llvm::json::Object metrics;
+    if (result.baselineMetrics)
+      metrics["baseline"] = metricsJSON(*result.baselineMetrics);
+    if (result.candidateMetrics)
+      metrics["candidate"] = metricsJSON(*result.candidateMetrics);
+    out["metrics"] = std::move(metrics);
+  }
+  auto rooflineJSON = [](const RooflinePoint &p) {
+    llvm::json::Object o{{"source", p.source},
+                         {"time_ms", p.timeMs},
+                         {"bytes", p.bytes},
+                         {"precision", p.precision},
+                         {"bandwidth_gbs", p.bandwidthGBs},
+                         {"bound", p.bound},
+                         {"percent_of_ceiling", p.percentOfCeiling}};
+    o["flops"] = p.flops ? llvm::json::Value(*p.flops) : nullptr;
+    o["gflops"] = p.gflops ? llvm::json::Value(*p.gflops) : nullptr;
+    o["intensity"] = p.intensity ? llvm::json::Value(*p.intensity) : nullptr;
+    return o;
+  };
+  if (result.baselineRoofline || result.candidateRoofline) {
+    llvm::json::Object roofline;
+    if (result.baselineRoofline)
+      roofline["baseline"] = rooflineJSON(*result.baselineRoofline);
+    if (result.candidateRoofline)
+      roofline["candidate"] = rooflineJSON(*result.candidateRoofline);
+    out["roofline"] = std::move(roofline);
+  }
+  if (!result.clocks.empty()) {
+    llvm::json::Array clocks;
+    for (const protocol::ClockSample &c : result.clocks)
+      clocks.push_back(llvm::json::Object{
+          {"phase", c.phase},
+          {"samples", c.samples},
+          {"sm_mhz", c.smMHz},
+          {"memory_mhz", c.memoryMHz},
+          {"max_sm_mhz", c.maxSmMHz},
+          {"temperature_c", c.temperatureC},
+          {"power_w", c.powerW},
+          {"reasons", static_cast<int64_t>(c.reasons)},
+          {"reasons_text", protocol::describeClockReasons(c.reasons)}});
+    out["clocks"] = std::move(clocks);
+  }
+  out["throttled"] = result.throttled;
+  llvm::json::Array notes;
+  for (const protocol::Note &n : result.notes)
+    notes.push_back(
+        llvm::json::Object{{"topic", n.topic}, {"message", n.message}});
+  out["notes"] = std::move(notes);
   if (result.integrity) {
     const protocol::Integrity &i = *result.integrity;
     llvm::json::Array seeds;
@@ -709,7 +903,8 @@ llvm::json::Value cupilot::toJSON(const EvaluationResult &result) {
         {"candidate_deterministic", i.candidateDeterministic},
         {"rechecks", i.rechecks},
         {"l2_flush_bytes", static_cast<int64_t>(i.l2FlushBytes)},
-        {"interleaved", i.interleaved}};
+        {"interleaved", i.interleaved},
+        {"extreme_inputs", i.extremeInputs}};
   }
   return out;
 }
@@ -768,6 +963,56 @@ void cupilot::printEvaluation(llvm::raw_ostream &os,
       os << "resources:  " << k.kernel << ": " << k.registers << " registers, "
          << k.staticSharedBytes << " B static shared, " << k.localBytes
          << " B local\n";
+  auto printMetrics = [&](const char *label,
+                          const protocol::ProfileMetrics &m) {
+    os << label;
+    auto item = [&](const char *name, const std::optional<double> &v,
+                    const char *format) {
+      if (v)
+        os << " " << name << " " << llvm::format(format, *v);
+    };
+    item("dram-read", m.dramReadBytes, "%.0f B");
+    item("dram-write", m.dramWriteBytes, "%.0f B");
+    item("flops-f16", m.flopsF16, "%.0f");
+    item("flops-f32", m.flopsF32, "%.0f");
+    item("flops-f64", m.flopsF64, "%.0f");
+    item("occupancy", m.achievedOccupancyPct, "%.1f%%");
+    item("sm-throughput", m.smThroughputPct, "%.1f%%");
+    item("tensor-pipe", m.tensorPipePct, "%.1f%%");
+    os << "\n";
+  };
+  if (result.baselineMetrics)
+    printMetrics("metrics:    baseline:", *result.baselineMetrics);
+  if (result.candidateMetrics)
+    printMetrics("metrics:    candidate:", *result.candidateMetrics);
+  auto printRoofline = [&](const char *label, const RooflinePoint &p) {
+    os << label << p.bound << "-bound, "
+       << llvm::format("%.1f%%", p.percentOfCeiling) << " of the "
+       << (p.bound == "compute" ? p.precision + " compute"
+                                : std::string("memory"))
+       << " roof" << llvm::format(" (%.1f GB/s", p.bandwidthGBs);
+    if (p.gflops)
+      os << llvm::format(", %.1f GFLOP/s, intensity %.3f FLOP/B", *p.gflops,
+                         *p.intensity);
+    os << "; " << p.source << ")\n";
+  };
+  if (result.baselineRoofline)
+    printRoofline("roofline:   baseline: ", *result.baselineRoofline);
+  if (result.candidateRoofline)
+    printRoofline("roofline:   candidate: ", *result.candidateRoofline);
+  for (const protocol::ClockSample &c : result.clocks)
+    os << "clocks:     " << c.phase << ": SM " << c.smMHz << " MHz (max "
+       << c.maxSmMHz << "), memory " << c.memoryMHz << " MHz, "
+       << c.temperatureC << " C, " << llvm::format("%.0f W", c.powerW)
+       << ", reasons " << protocol::describeClockReasons(c.reasons)
+       << (c.samples > 1 ? " (" + std::to_string(c.samples) + " samples)"
+                         : std::string())
+       << "\n";
+  if (result.throttled)
+    os << "throttled:  yes: clocks were held down by power or temperature "
+          "during the timing; times may be slower than the device can do\n";
+  for (const protocol::Note &n : result.notes)
+    os << "note:       " << n.topic << ": " << n.message << "\n";
   if (result.integrity) {
     const protocol::Integrity &i = *result.integrity;
     os << "integrity:  seeds";
@@ -776,7 +1021,7 @@ void cupilot::printEvaluation(llvm::raw_ostream &os,
     os << "; " << i.runsPerSeed << " runs/seed; outputs poisoned; inputs "
        << "checked; " << i.guard << "; " << i.rechecks << " rechecks; "
        << (i.candidateDeterministic ? "deterministic" : "nondeterministic")
-       << "\n";
+       << (i.extremeInputs ? "; extreme-value inputs" : "") << "\n";
   }
   os << "restarts:   " << result.workerRestarts << "\n";
 }

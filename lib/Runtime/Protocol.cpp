@@ -372,6 +372,33 @@ std::optional<ErrorKind> protocol::parseErrorKind(std::string_view text) {
   return parseName<ErrorKind>(text, errorKindNames);
 }
 
+std::string protocol::describeClockReasons(uint64_t reasons) {
+  static const std::pair<uint64_t, const char *> names[] = {
+      {0x1, "idle"},
+      {0x2, "application-clocks"},
+      {0x4, "sw-power-cap"},
+      {0x8, "hw-slowdown"},
+      {0x10, "sync-boost"},
+      {0x20, "sw-thermal"},
+      {0x40, "hw-thermal"},
+      {0x80, "hw-power-brake"},
+      {0x100, "display-clocks"}};
+  std::string out;
+  uint64_t known = 0;
+  for (const auto &[bit, name] : names) {
+    known |= bit;
+    if (reasons & bit)
+      out += (out.empty() ? "" : ",") + std::string(name);
+  }
+  if (reasons & ~known) {
+    char hex[32];
+    std::snprintf(hex, sizeof(hex), "0x%llx",
+                  static_cast<unsigned long long>(reasons & ~known));
+    out += (out.empty() ? "" : ",") + std::string(hex);
+  }
+  return out.empty() ? "none" : out;
+}
+
 std::string protocol::formatDouble(double value) {
   if (std::isnan(value))
     return "nan";
@@ -524,6 +551,17 @@ public:
       return !required;
     if (!parseReal(*value, out))
       return bad(name, *value, "a number");
+    return true;
+  }
+  /// An attribute that is present only when its value is known.
+  bool optionalReal(const char *name, std::optional<double> &out) {
+    const std::string *value = raw(name, false);
+    if (!value)
+      return true;
+    double parsed;
+    if (!parseReal(*value, parsed))
+      return bad(name, *value, "a number");
+    out = parsed;
     return true;
   }
   bool boolean(const char *name, bool &out, bool required = true) {
@@ -790,6 +828,12 @@ Message protocol::toMessage(const EvaluateRequest &request) {
       .set("target-rse", formatDouble(timing.targetRse))
       .set("min-time-ms", formatDouble(timing.minTimeMs))
       .set("max-time-ms", formatDouble(timing.maxTimeMs));
+  if (request.extremes)
+    message.add("extremes")
+        .set("seed", u64(request.extremes->seed))
+        .set("magnitude", formatDouble(request.extremes->magnitude));
+  if (request.profileMetrics)
+    message.add("profile").set("metrics", "1");
   return message;
 }
 
@@ -846,9 +890,16 @@ Message protocol::toMessage(const CalibrateRequest &request) {
   Message message;
   message.kind = "calibrate";
   message.id = request.id;
-  message.add("copy")
-      .set("bytes", u64(request.bytes))
-      .set("force", flag(request.force));
+  if (request.copy)
+    message.add("copy")
+        .set("bytes", u64(request.bytes))
+        .set("force", flag(request.force));
+  for (const FlopsSpec &flops : request.flops)
+    message.add("flops")
+        .set("precision", flops.precision)
+        .set("method", flops.method)
+        .set("n", u64(flops.n))
+        .set("force", flag(request.force));
   return message;
 }
 
@@ -1052,6 +1103,21 @@ bool protocol::fromMessage(const Message &message, EvaluateRequest &out,
                            "non-negative");
       return 1;
     }
+    if (key == "extremes") {
+      if (request.extremes)
+        return reader.fail("'extremes' given twice");
+      ExtremeSpec extremes;
+      if (!reader.unsignedInt("seed", extremes.seed) ||
+          !reader.real("magnitude", extremes.magnitude, false))
+        return 0;
+      if (!(extremes.magnitude >= 0) || std::isinf(extremes.magnitude))
+        return reader.fail("magnitude must be finite and non-negative (0: "
+                           "the element type's default)");
+      request.extremes = extremes;
+      return 1;
+    }
+    if (key == "profile")
+      return reader.boolean("metrics", request.profileMetrics);
     return -1;
   });
   if (!ok)
@@ -1081,12 +1147,39 @@ bool protocol::fromMessage(const Message &message, CalibrateRequest &out,
     return false;
   CalibrateRequest request;
   request.id = message.id;
+  // A request without fields measures the copy with the defaults (as
+  // version 1 did); otherwise only what its fields ask for.
+  request.copy = message.fields.empty();
   bool ok = forEachField(message, error, [&](FieldReader &reader) -> int {
+    if (reader.field.key == "flops") {
+      FlopsSpec flops;
+      bool force = false;
+      if (!reader.str("precision", flops.precision) ||
+          !reader.str("method", flops.method) ||
+          !reader.unsignedInt("n", flops.n, false) ||
+          !reader.boolean("force", force, false))
+        return 0;
+      if (flops.precision != "f16" && flops.precision != "f32" &&
+          flops.precision != "f64")
+        return reader.bad("precision", flops.precision, "f16, f32 or f64");
+      if (flops.method != "fma" && flops.method != "cublas")
+        return reader.bad("method", flops.method, "fma or cublas");
+      if (flops.n < 256 || flops.n > 32768 || flops.n % 256)
+        return reader.fail("n must be a multiple of 256 in [256, 32768]");
+      request.force |= force;
+      request.flops.push_back(std::move(flops));
+      return 1;
+    }
     if (reader.field.key != "copy")
       return -1;
+    if (request.copy)
+      return reader.fail("'copy' given twice");
+    request.copy = true;
+    bool force = false;
     if (!reader.unsignedInt("bytes", request.bytes) ||
-        !reader.boolean("force", request.force, false))
+        !reader.boolean("force", force, false))
       return 0;
+    request.force |= force;
     if (request.bytes < 4096)
       return reader.fail("copy of fewer than 4096 bytes");
     return 1;
@@ -1247,7 +1340,8 @@ Message protocol::toMessage(const Reply &reply) {
         .set("candidate-deterministic", flag(i.candidateDeterministic))
         .set("rechecks", u64(i.rechecks))
         .set("l2-flush-bytes", u64(i.l2FlushBytes))
-        .set("interleaved", flag(i.interleaved));
+        .set("interleaved", flag(i.interleaved))
+        .set("extreme-inputs", flag(i.extremeInputs));
   }
   if (reply.calibration) {
     const Calibration &c = *reply.calibration;
@@ -1258,6 +1352,44 @@ Message protocol::toMessage(const Reply &reply) {
         .set("reps", u64(c.reps))
         .set("cached", flag(c.cached));
   }
+  for (const FlopsCalibration &c : reply.flopsCalibrations)
+    message.add("flops-calibration")
+        .set("precision", c.precision)
+        .set("method", c.method)
+        .set("n", u64(c.n))
+        .set("gflops", formatDouble(c.gflops))
+        .set("median-ms", formatDouble(c.medianMs))
+        .set("reps", u64(c.reps))
+        .set("cached", flag(c.cached));
+  for (const ProfileMetrics &m : reply.metrics) {
+    Field &field = message.add("metrics");
+    field.set("program", m.program).set("ranges", u64(m.ranges));
+    auto optional = [&](const char *name, const std::optional<double> &v) {
+      if (v)
+        field.set(name, formatDouble(*v));
+    };
+    optional("dram-read-bytes", m.dramReadBytes);
+    optional("dram-write-bytes", m.dramWriteBytes);
+    optional("flops-f16", m.flopsF16);
+    optional("flops-f32", m.flopsF32);
+    optional("flops-f64", m.flopsF64);
+    optional("occupancy-pct", m.achievedOccupancyPct);
+    optional("sm-throughput-pct", m.smThroughputPct);
+    optional("tensor-pipe-pct", m.tensorPipePct);
+    optional("duration-ns", m.durationNs);
+  }
+  for (const ClockSample &c : reply.clocks)
+    message.add("clocks")
+        .set("phase", c.phase)
+        .set("samples", u64(c.samples))
+        .set("sm-mhz", u64(c.smMHz))
+        .set("memory-mhz", u64(c.memoryMHz))
+        .set("max-sm-mhz", u64(c.maxSmMHz))
+        .set("temperature-c", u64(c.temperatureC))
+        .set("power-w", formatDouble(c.powerW))
+        .set("reasons", u64(c.reasons));
+  for (const Note &n : reply.notes)
+    message.add("note").set("topic", n.topic).setBlob(n.message);
   return message;
 }
 
@@ -1411,7 +1543,8 @@ bool protocol::fromMessage(const Message &message, Reply &out,
                           i.candidateDeterministic) ||
           !reader.unsignedInt("rechecks", i.rechecks) ||
           !reader.unsignedInt("l2-flush-bytes", i.l2FlushBytes) ||
-          !reader.boolean("interleaved", i.interleaved))
+          !reader.boolean("interleaved", i.interleaved) ||
+          !reader.boolean("extreme-inputs", i.extremeInputs))
         return 0;
       reply.integrity = std::move(i);
       return 1;
@@ -1425,6 +1558,83 @@ bool protocol::fromMessage(const Message &message, Reply &out,
           !reader.boolean("cached", c.cached))
         return 0;
       reply.calibration = c;
+      return 1;
+    }
+    if (key == "flops-calibration") {
+      FlopsCalibration c;
+      if (!reader.nonEmpty("precision", c.precision) ||
+          !reader.nonEmpty("method", c.method) ||
+          !reader.unsignedInt("n", c.n) || !reader.real("gflops", c.gflops) ||
+          !reader.real("median-ms", c.medianMs) ||
+          !reader.unsignedInt("reps", c.reps) ||
+          !reader.boolean("cached", c.cached))
+        return 0;
+      if (!(c.gflops > 0) || std::isinf(c.gflops))
+        return reader.bad("gflops", formatDouble(c.gflops),
+                          "a positive finite number");
+      reply.flopsCalibrations.push_back(std::move(c));
+      return 1;
+    }
+    if (key == "metrics") {
+      ProfileMetrics m;
+      if (!reader.nonEmpty("program", m.program) ||
+          !reader.unsignedInt("ranges", m.ranges) ||
+          !reader.optionalReal("dram-read-bytes", m.dramReadBytes) ||
+          !reader.optionalReal("dram-write-bytes", m.dramWriteBytes) ||
+          !reader.optionalReal("flops-f16", m.flopsF16) ||
+          !reader.optionalReal("flops-f32", m.flopsF32) ||
+          !reader.optionalReal("flops-f64", m.flopsF64) ||
+          !reader.optionalReal("occupancy-pct", m.achievedOccupancyPct) ||
+          !reader.optionalReal("sm-throughput-pct", m.smThroughputPct) ||
+          !reader.optionalReal("tensor-pipe-pct", m.tensorPipePct) ||
+          !reader.optionalReal("duration-ns", m.durationNs))
+        return 0;
+      // Counters are counts and percentages: a negative or non-finite value
+      // is a broken reply, not a measurement.
+      for (const auto &[name, value] :
+           {std::pair{"dram-read-bytes", m.dramReadBytes},
+            {"dram-write-bytes", m.dramWriteBytes},
+            {"flops-f16", m.flopsF16},
+            {"flops-f32", m.flopsF32},
+            {"flops-f64", m.flopsF64},
+            {"occupancy-pct", m.achievedOccupancyPct},
+            {"sm-throughput-pct", m.smThroughputPct},
+            {"tensor-pipe-pct", m.tensorPipePct},
+            {"duration-ns", m.durationNs}})
+        if (value && !(*value >= 0 && std::isfinite(*value)))
+          return reader.bad(name, formatDouble(*value),
+                            "a finite non-negative number");
+      for (const ProfileMetrics &other : reply.metrics)
+        if (other.program == m.program)
+          return reader.fail("metrics of program '" + m.program +
+                             "' given twice");
+      reply.metrics.push_back(std::move(m));
+      return 1;
+    }
+    if (key == "clocks") {
+      ClockSample c;
+      if (!reader.nonEmpty("phase", c.phase) ||
+          !reader.unsignedInt("samples", c.samples) ||
+          !reader.unsignedInt("sm-mhz", c.smMHz) ||
+          !reader.unsignedInt("memory-mhz", c.memoryMHz) ||
+          !reader.unsignedInt("max-sm-mhz", c.maxSmMHz) ||
+          !reader.unsignedInt("temperature-c", c.temperatureC) ||
+          !reader.real("power-w", c.powerW) ||
+          !reader.unsignedInt("reasons", c.reasons))
+        return 0;
+      if (c.phase != "before" && c.phase != "during" && c.phase != "after")
+        return reader.bad("phase", c.phase, "before, during or after");
+      reply.clocks.push_back(std::move(c));
+      return 1;
+    }
+    if (key == "note") {
+      Note n;
+      if (!reader.nonEmpty("topic", n.topic))
+        return 0;
+      if (!field.hasBlob)
+        return reader.fail("note has no message block");
+      n.message = field.blob;
+      reply.notes.push_back(std::move(n));
       return 1;
     }
     return -1;

@@ -1314,9 +1314,9 @@ llvm::Expected<LaunchSpec> TaskReader::readLaunch(const YAML::Node &node,
 
 llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
   static const llvm::StringRef topKeys[] = {
-      "kernel",    "sizes",         "arguments", "launch",    "launches",
-      "tolerance", "verify_shapes", "precision", "reference", "seed",
-      "extreme_inputs", "extreme_magnitude"};
+      "kernel",    "sizes",     "arguments",      "launch",
+      "launches",  "tolerance", "verify_shapes",  "precision",
+      "reference", "seed",      "extreme_inputs", "extreme_magnitude"};
   if (root.IsNull())
     return makeError(ExitCode::InputError,
                      "{0}: error: the task file is empty; a task needs at "
@@ -1512,8 +1512,7 @@ llvm::Expected<Task> TaskReader::read(const YAML::Node &root) {
     if (!value)
       return value.takeError();
     if (*value <= 0)
-      return errorAt(magnitude->value,
-                     "'extreme_magnitude' must be positive");
+      return errorAt(magnitude->value, "'extreme_magnitude' must be positive");
     task.extremeMagnitude = *value;
   }
   return task;

@@ -5,28 +5,24 @@
 //===----------------------------------------------------------------------===//
 
 #include "cupilot/Tuner/Evolution.h"
+#include "cupilot/LLM/Assistant.h"
 #include "cupilot/Rewrite/PlanApplier.h"
 #include "cupilot/Strategy/PlanIO.h"
 #include "cupilot/Strategy/TaskIO.h"
 #include "cupilot/Support/Error.h"
 #include "cupilot/Support/Expression.h"
+#include "cupilot/Support/Hashing.h"
 #include "cupilot/Tuner/Features.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SHA256.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
 using namespace cupilot;
-
-static std::string sha256Hex(llvm::StringRef text) {
-  return llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(text)),
-                     /*LowerCase=*/true);
-}
 
 /// FP32 lanes per SM by architecture (2 FLOPs per FMA per lane per clock).
 static unsigned fp32LanesPerSM(llvm::StringRef arch) {
@@ -56,6 +52,33 @@ cupilot::measureDevice(Worker &worker, std::chrono::milliseconds timeout) {
         std::max(d.peakBandwidthGBs, calibration->bandwidthGBs);
   } else {
     llvm::consumeError(calibration.takeError());
+  }
+  // FP64 lanes per SM: full-rate parts (sm_80: 32, sm_90/sm_100: 64); the
+  // others run FP64 at 1/64 of FP32 (2 lanes).
+  double f64Lanes = info->arch == "sm_80"                             ? 32
+                    : info->arch == "sm_90" || info->arch == "sm_100" ? 64
+                                                                      : 2;
+  d.peakGflopsF64 =
+      2.0 * f64Lanes * info->smCount * (info->clockKHz * 1e3) / 1e9;
+  // The compute roofs are the larger of the attribute peak and the measured
+  // FMA-chain rate (one-time, cached per device and driver by the worker):
+  // the clock attribute is the boost clock, so the measurement rarely
+  // exceeds it, but a roof below what variants achieve would put them
+  // above 100%. A failed calibration keeps the attribute peaks.
+  auto flops = calibrateFlops(
+      worker,
+      {{"f32", "fma", 8192}, {"f64", "fma", 8192}, {"f16", "fma", 8192}},
+      timeout);
+  if (flops) {
+    for (const protocol::FlopsCalibration &c : *flops) {
+      d.measuredGflops[c.precision + "/" + c.method] = c.gflops;
+      double &peak = c.precision == "f32"   ? d.peakGflopsF32
+                     : c.precision == "f64" ? d.peakGflopsF64
+                                            : d.peakGflopsF16;
+      peak = std::max(peak, c.gflops);
+    }
+  } else {
+    llvm::consumeError(flops.takeError());
   }
   return d;
 }
@@ -159,15 +182,45 @@ WorkTotals estimateTotals(const KernelInfo &kernel, const Task &task) {
 }
 
 /// One point on the roofline.
-llvm::json::Object rooflinePoint(std::optional<double> timeMs,
-                                 std::optional<double> flops, uint64_t bytes,
-                                 const DeviceCeilings &device,
-                                 std::string *rooflineClass) {
+/// With `measured` counters (DRAM bytes read + written and FLOPs by
+/// precision, CUPTI), those replace the buffer bytes and the static FLOP
+/// estimate, and the compute roof is that of the precision with most
+/// FLOPs; `source` says which was used.
+llvm::json::Object
+rooflinePoint(std::optional<double> timeMs, std::optional<double> flops,
+              uint64_t bytes, const DeviceCeilings &device,
+              std::string *rooflineClass,
+              const protocol::ProfileMetrics *measured = nullptr) {
   llvm::json::Object o;
   if (!timeMs || *timeMs <= 0 || bytes == 0) {
     o["timeMs"] = nullptr;
     return o;
   }
+  if (measured && measured->dramReadBytes && measured->dramWriteBytes &&
+      (measured->flopsF16 || measured->flopsF32 || measured->flopsF64)) {
+    DevicePeaks peaks;
+    peaks.bandwidthGBs = device.peakBandwidthGBs;
+    peaks.gflops = {{"f32", device.peakGflopsF32},
+                    {"f64", device.peakGflopsF64},
+                    {"f16", device.peakGflopsF16}};
+    if (auto point = placeOnRoofline(*timeMs, measured, std::nullopt,
+                                     double(bytes), peaks)) {
+      o["timeMs"] = *timeMs;
+      o["source"] = point->source;
+      o["bytes"] = point->bytes;
+      o["bandwidthGBs"] = point->bandwidthGBs;
+      o["gflops"] = point->gflops ? llvm::json::Value(*point->gflops) : nullptr;
+      o["intensity"] =
+          point->intensity ? llvm::json::Value(*point->intensity) : nullptr;
+      o["precision"] = point->precision;
+      o["percentOfRoof"] = point->percentOfCeiling;
+      o["rooflineClass"] = point->bound;
+      if (rooflineClass)
+        *rooflineClass = point->bound;
+      return o;
+    }
+  }
+  o["source"] = "static";
   double seconds = *timeMs * 1e-3;
   double bandwidth = double(bytes) / seconds / 1e9;
   o["timeMs"] = *timeMs;
@@ -212,8 +265,12 @@ struct Scored {
   double fitness = 0;
   std::string verdict;
   std::string reason;
+  /// Detail of the verdict (a compile log, the first finding).
+  std::string message;
   std::optional<double> speedup;
   std::optional<double> timeMs;
+  /// The candidate's hardware counters, when this run profiled it.
+  std::optional<protocol::ProfileMetrics> metrics;
   int64_t evaluationId = 0;
   std::string planYaml;
   unsigned generation = 0;
@@ -234,12 +291,27 @@ public:
 
 private:
   llvm::Expected<Scored> evaluate(const Genome &genome, unsigned generation);
+  /// Lowers, applies and evaluates `genome` with `features`' bindings.
+  llvm::Expected<Scored> evaluateLowered(const Genome &genome,
+                                         const FeatureSet &features,
+                                         unsigned generation,
+                                         llvm::StringRef origin);
   llvm::Expected<Scored> evaluateSource(const Genome &genome,
                                         const std::string &planYaml,
                                         const std::string &source,
                                         const std::vector<std::string> &flags,
                                         const Task &candidateTask,
-                                        unsigned generation);
+                                        unsigned generation,
+                                        llvm::StringRef origin);
+  /// LLM: the Strategist's genomes for the next generation; the kernel
+  /// code of a genome that needs a translation (asked once per genome).
+  void askStrategist(unsigned generation, std::vector<Genome> &population,
+                     const std::vector<const Strategy *> &applicable);
+  llvm::Expected<std::string> translationFor(const Genome &genome);
+  bool needsTranslation(const Genome &genome) const;
+  std::string originOf(const Genome &genome) const {
+    return fromStrategist.count(genome.str()) ? "llm" : "engine";
+  }
   Scored failure(const Genome &genome, const std::string &verdict,
                  const std::string &reason, unsigned generation);
   bool budgetLeft() const {
@@ -272,6 +344,14 @@ private:
   std::map<std::string, Scored> byGenome;
   std::map<std::string, Scored> byVariant;
   std::vector<Scored> all;
+
+  std::optional<llm::Assistant> assistant;
+  llm::KernelContext llmKernel;
+  llm::RooflinePosition roofline;
+  /// Genomes the Strategist proposed.
+  std::set<std::string> fromStrategist;
+  /// Translator code by genome text.
+  std::map<std::string, std::string> translations;
 };
 
 } // namespace
@@ -307,7 +387,8 @@ llvm::Expected<Scored>
 Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
                         const std::string &source,
                         const std::vector<std::string> &flags,
-                        const Task &candidateTask, unsigned generation) {
+                        const Task &candidateTask, unsigned generation,
+                        llvm::StringRef origin) {
   std::string variantKey =
       sha256Hex(source) + "|" + llvm::join(flags, " ") + "|" +
       sha256Hex(writeTask(candidateTask));
@@ -339,6 +420,12 @@ Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
     s.speedup = r.speedup;
     s.timeMs = r.timeMs;
     s.evaluationId = r.id;
+    if (auto json = llvm::json::parse(r.resultJson)) {
+      if (const llvm::json::Object *o = json->getAsObject())
+        s.message = o->getString("message").value_or("").str();
+    } else {
+      llvm::consumeError(json.takeError());
+    }
     ++reusedEvaluations;
   } else {
     EvaluateOptions eval = options.evaluate;
@@ -353,6 +440,7 @@ Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
     r.kernelName = kernel.qualifiedName;
     r.sourceFile = parsed.getFile();
     r.genome = genome.str();
+    r.origin = origin.str();
     r.planYaml = planYaml;
     r.verdict = toString(result->verdict).str();
     r.reason = result->reason;
@@ -374,6 +462,8 @@ Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
     s.speedup = r.speedup;
     s.timeMs = r.timeMs;
     s.evaluationId = *id;
+    s.message = result->message;
+    s.metrics = result->candidateMetrics;
     if (result->bufferBytes)
       bufferBytes = result->bufferBytes;
   }
@@ -388,52 +478,168 @@ Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
   return s;
 }
 
+llvm::Expected<Scored> Evolver::evaluateLowered(const Genome &genome,
+                                                const FeatureSet &features,
+                                                unsigned generation,
+                                                llvm::StringRef origin) {
+  auto plan = lowerGenome(genome, library, features);
+  if (!plan)
+    return failure(genome, "lowering-error", llvm::toString(plan.takeError()),
+                   generation);
+  ApplyOptions apply;
+  apply.frontend = options.frontend;
+  apply.frontend.printDiagnostics = false;
+  auto rewritten = applyPlan(parsed, index, *plan, apply);
+  if (!rewritten) {
+    std::string why = llvm::toString(rewritten.takeError());
+    // Keep the diagnostic's message, not the file path in front of it.
+    size_t at = why.find("error: ");
+    return failure(genome, "illegal-rewrite",
+                   at == std::string::npos ? why : why.substr(at + 7),
+                   generation);
+  }
+  Task candidateTask = applyLaunchChanges(task, *rewritten);
+  if (rewritten->source == original && rewritten->compileFlags.empty() &&
+      writeTask(candidateTask) == writeTask(task) && !genome.genes.empty())
+    return failure(genome, "no-op", "the plan does not change the kernel",
+                   generation);
+  return evaluateSource(genome, writePlan(*plan), rewritten->source,
+                        rewritten->compileFlags, candidateTask, generation,
+                        origin);
+}
+
+bool Evolver::needsTranslation(const Genome &genome) const {
+  return llvm::any_of(genome.genes, [&](const Gene &g) {
+    const Strategy *s = library.find(g.strategy);
+    return s && llm::needsTranslation(*s);
+  });
+}
+
+llvm::Expected<std::string> Evolver::translationFor(const Genome &genome) {
+  std::string text = genome.str();
+  if (auto it = translations.find(text); it != translations.end())
+    return it->second;
+  if (!assistant)
+    return makeError(ExitCode::InputError,
+                     "'{0}' needs the Translator and no LLM is configured",
+                     text);
+  llm::TranslatorInput input;
+  input.kernel = llmKernel;
+  input.roofline = roofline;
+  input.genome = text;
+  for (const Gene &g : genome.genes)
+    if (const Strategy *s = library.find(g.strategy);
+        s && llm::needsTranslation(*s))
+      input.strategy = s;
+  auto code = assistant->translate(input);
+  if (!code)
+    return code.takeError();
+  translations[text] = *code;
+  return code;
+}
+
 llvm::Expected<Scored> Evolver::evaluate(const Genome &genome,
                                          unsigned generation) {
   std::string text = genome.str();
   if (auto it = byGenome.find(text); it != byGenome.end())
     return it->second;
-  Scored s;
   FeatureSet features = makeFeatureSet(kernel, &task, "");
-  auto plan = lowerGenome(genome, library, features);
-  if (!plan) {
-    s = failure(genome, "lowering-error", llvm::toString(plan.takeError()),
-                generation);
-  } else {
-    ApplyOptions apply;
-    apply.frontend = options.frontend;
-    apply.frontend.printDiagnostics = false;
-    auto rewritten = applyPlan(parsed, index, *plan, apply);
-    if (!rewritten) {
-      std::string why = llvm::toString(rewritten.takeError());
-      // Keep the diagnostic's message, not the file path in front of it.
-      size_t at = why.find("error: ");
-      s = failure(genome, "illegal-rewrite",
-                  at == std::string::npos ? why : why.substr(at + 7),
-                  generation);
+  bool translated = needsTranslation(genome);
+  std::optional<Scored> result;
+  if (translated) {
+    auto code = translationFor(genome);
+    if (!code)
+      result = failure(genome, "translation-error",
+                       llvm::toString(code.takeError()), generation);
+    else
+      features.bindings[llm::TranslationBinding] = *code;
+  }
+  if (!result) {
+    auto s = evaluateLowered(genome, features, generation, originOf(genome));
+    if (!s)
+      return s.takeError();
+    result = std::move(*s);
+  }
+  // The Revisor gets one attempt at translated code that does not compile
+  // (mechanical rewrites are checked steps: their failures are bugs to fix
+  // in the step, not code to patch).
+  if (translated && assistant &&
+      result->verdict == toString(Verdict::CompileError)) {
+    all.push_back(*result);
+    progress(generation, *result);
+    llm::RevisorInput input;
+    input.kernel = llmKernel;
+    input.code = features.bindings[llm::TranslationBinding];
+    input.genome = text;
+    input.kind = llm::RepairKind::CompileError;
+    input.report = result->message.empty() ? result->reason : result->message;
+    auto code = assistant->revise(input);
+    if (!code) {
+      log << (options.terminal ? "\n" : "") << "[" << kernel.qualifiedName
+          << "] revisor: " << llvm::toString(code.takeError()) << "\n";
     } else {
-      Task candidateTask = applyLaunchChanges(task, *rewritten);
-      if (rewritten->source == original && rewritten->compileFlags.empty() &&
-          writeTask(candidateTask) == writeTask(task) &&
-          !genome.genes.empty()) {
-        s = failure(genome, "no-op", "the plan does not change the kernel",
-                    generation);
-      } else {
-        auto scored = evaluateSource(genome, writePlan(*plan),
-                                     rewritten->source, rewritten->compileFlags,
-                                     candidateTask, generation);
-        if (!scored)
-          return scored.takeError();
-        s = std::move(*scored);
-      }
+      translations[text] = *code;
+      features.bindings[llm::TranslationBinding] = *code;
+      auto revised = evaluateLowered(genome, features, generation, "revisor");
+      if (!revised)
+        return revised.takeError();
+      result = std::move(*revised);
     }
   }
+  Scored s = std::move(*result);
   if (s.fitness > bestSpeedup)
     bestSpeedup = s.fitness;
   byGenome[text] = s;
   all.push_back(s);
   progress(generation, s);
   return s;
+}
+
+void Evolver::askStrategist(unsigned generation,
+                            std::vector<Genome> &population,
+                            const std::vector<const Strategy *> &applicable) {
+  if (!assistant || options.llmGenomesPerGeneration == 0)
+    return;
+  llm::StrategistInput input;
+  input.kernel = llmKernel;
+  input.roofline = roofline;
+  input.library = &library;
+  input.maxGenomes = options.llmGenomesPerGeneration;
+  for (const Scored &s : all)
+    input.history.push_back({s.genome.str(), s.verdict, s.speedup, s.reason});
+  std::string prefix = (options.terminal ? "\n[" : "[") +
+                       kernel.qualifiedName + "] strategist: ";
+  auto reply = assistant->propose(input);
+  if (!reply) {
+    // The rule engine carries on without the LLM's genomes.
+    log << prefix << llvm::toString(reply.takeError()) << "\n";
+    return;
+  }
+  unsigned added = 0;
+  std::vector<Genome> proposed;
+  for (Genome &g : reply->genomes) {
+    g = normalizeGenome(std::move(g), library, applicable);
+    std::string text = g.str();
+    if (g.genes.empty() || byGenome.count(text) ||
+        llvm::any_of(population,
+                     [&](const Genome &p) { return p.str() == text; }))
+      continue;
+    fromStrategist.insert(text);
+    proposed.push_back(std::move(g));
+    ++added;
+  }
+  // First, so that the evaluation budget reaches them.
+  population.insert(population.begin(), proposed.begin(), proposed.end());
+  log << prefix << "generation " << generation << ": " << added
+      << " new genome(s)";
+  if (!reply->rejectedGenomes.empty())
+    log << ", " << reply->rejectedGenomes.size() << " rejected";
+  log << "\n";
+  for (const llm::Rejection &r : reply->rejectedGenomes)
+    log << "  rejected '" << r.text << "': " << r.reason << "\n";
+  for (const Strategy &s : reply->strategies)
+    log << "  proposed new strategy '" << s.id
+        << "' (not used: review it, then add it to the library)\n";
 }
 
 llvm::Expected<KernelEvolution> Evolver::run() {
@@ -446,6 +652,11 @@ llvm::Expected<KernelEvolution> Evolver::run() {
   if (!shapeKey)
     return shapeKey.takeError();
   shape = *shapeKey;
+  if (options.llm.isEnabled()) {
+    assistant.emplace(options.llm);
+    log << "[" << kernel.qualifiedName << "] LLM: " << options.llm.describe()
+        << "\n";
+  }
 
   // The original against itself: checks the reference (a racy or partial
   // kernel is refused) and measures the baseline.
@@ -459,10 +670,24 @@ llvm::Expected<KernelEvolution> Evolver::run() {
                      kernel.qualifiedName, base->verdict, base->reason);
   totals = estimateTotals(kernel, task);
   std::string rooflineClass;
-  llvm::json::Object originalPoint = rooflinePoint(
-      base->timeMs, totals->flops, bufferBytes, device, &rooflineClass);
+  llvm::json::Object originalPoint =
+      rooflinePoint(base->timeMs, totals->flops, bufferBytes, device,
+                    &rooflineClass, base->metrics ? &*base->metrics : nullptr);
 
   FeatureSet features = makeFeatureSet(kernel, &task, rooflineClass);
+  if (assistant) {
+    // With a Translator, strategies that need one apply; the code itself is
+    // asked for when such a genome is evaluated.
+    features.bindings[llm::TranslationBinding] = "";
+    llmKernel.name = kernel.qualifiedName;
+    llmKernel.signature = kernel.signature;
+    llmKernel.fileName = parsed.getFile();
+    llmKernel.source = original;
+    llmKernel.features = features;
+    roofline.rooflineClass = rooflineClass;
+    roofline.percentOfRoof = originalPoint.getNumber("percentOfRoof");
+    roofline.timeMs = base->timeMs;
+  }
   std::vector<const Strategy *> applicable =
       applicableStrategies(library, features);
   Steering steering{rooflineClass, 3.0};
@@ -520,6 +745,7 @@ llvm::Expected<KernelEvolution> Evolver::run() {
   unsigned stale = 0;
   double previousBest = bestSpeedup;
   for (unsigned gen = 1; gen <= options.generations && budgetLeft(); ++gen) {
+    askStrategist(gen, population, applicable);
     std::vector<Scored> scored;
     for (size_t i = 0; i < population.size(); ++i) {
       if (!budgetLeft())
@@ -616,8 +842,9 @@ llvm::Expected<KernelEvolution> Evolver::run() {
         {"generation", s.generation}});
   llvm::json::Value bestJson = nullptr;
   if (best) {
-    llvm::json::Object point = rooflinePoint(best->timeMs, totals->flops,
-                                             bufferBytes, device, nullptr);
+    llvm::json::Object point =
+        rooflinePoint(best->timeMs, totals->flops, bufferBytes, device, nullptr,
+                      best->metrics ? &*best->metrics : nullptr);
     point["genome"] = best->genome.str();
     point["speedup"] = *best->speedup;
     point["plan"] = best->planYaml;

@@ -6,6 +6,7 @@
 
 #include "cupilot/Tuner/Modes.h"
 #include "cupilot/Config.h"
+#include "cupilot/LLM/Assistant.h"
 #include "cupilot/Rewrite/PlanApplier.h"
 #include "cupilot/Strategy/PlanIO.h"
 #include "cupilot/Strategy/TaskIO.h"
@@ -23,6 +24,16 @@
 #include <cstdlib>
 
 using namespace cupilot;
+
+/// The compute roofs the report charts: f32 always, f64 and f16 where known.
+static llvm::json::Object peakGflopsJSON(const DeviceCeilings &device) {
+  llvm::json::Object peaks{{"f32", device.peakGflopsF32}};
+  if (device.peakGflopsF64 > 0)
+    peaks["f64"] = device.peakGflopsF64;
+  if (device.peakGflopsF16 > 0)
+    peaks["f16"] = device.peakGflopsF16;
+  return peaks;
+}
 
 std::string cupilot::getDefaultStrategiesDir() {
   if (const char *env = std::getenv("CUPILOT_STRATEGIES"); env && *env)
@@ -395,8 +406,7 @@ llvm::Error cupilot::runEvolve(const ModeOptions &options) {
                           {"peakBandwidthGBs", device->peakBandwidthGBs},
                           {"measuredBandwidthGBs",
                            device->measuredBandwidthGBs},
-                          {"peakGflops",
-                           llvm::json::Object{{"f32", device->peakGflopsF32}}}}},
+                          {"peakGflops", peakGflopsJSON(*device)}}},
       {"kernels", std::move(kernels)}};
   if (llvm::Error e = writeFile(prefix + ".json", [&](llvm::raw_ostream &os) {
         os << llvm::formatv("{0:2}", report) << "\n";
@@ -411,4 +421,145 @@ llvm::Error cupilot::runEvolve(const ModeOptions &options) {
   llvm::errs() << "evolve: report " << prefix << ".json, " << prefix
                << ".html\n";
   return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// --llm-propose and --emit=strategist-prompt|translator-prompt
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// What the LLM roles are told about the kernel outside evolution.
+struct LLMInputs {
+  Input input;
+  const KernelInfo *kernel = nullptr;
+  llm::KernelContext context;
+  std::vector<llm::HistoryEntry> history;
+};
+} // namespace
+
+static llvm::Expected<LLMInputs> prepareLLMInputs(const ModeOptions &options,
+                                                  bool withHistory) {
+  std::optional<Task> task;
+  if (!options.taskFiles.empty()) {
+    auto t = readTaskFile(options.taskFiles.front());
+    if (!t)
+      return t.takeError();
+    task = std::move(*t);
+  }
+  std::string name = options.kernel;
+  if (name.empty() && task)
+    name = task->kernel;
+  if (name.empty())
+    return makeError(ExitCode::Usage,
+                     "the LLM modes need --kernel NAME (or a --task)");
+  auto input = parseInput(options);
+  if (!input)
+    return input.takeError();
+  LLMInputs result{std::move(*input), nullptr, {}, {}};
+  auto kernel = findKernel(result.input.index, name, options.inputFile);
+  if (!kernel)
+    return kernel.takeError();
+  result.kernel = *kernel;
+  auto source = readText(options.inputFile);
+  if (!source)
+    return source.takeError();
+  llm::KernelContext &k = result.context;
+  k.name = result.kernel->qualifiedName;
+  k.signature = result.kernel->signature;
+  k.fileName = options.inputFile;
+  k.source = std::move(*source);
+  k.features = makeFeatureSet(*result.kernel, task ? &*task : nullptr, "");
+  // These modes are about an LLM: a Translator is available.
+  k.features.bindings[llm::TranslationBinding] = "";
+  if (withHistory && llvm::sys::fs::exists(options.dbPath)) {
+    auto db = TuningDatabase::openReadOnly(options.dbPath);
+    if (!db)
+      return db.takeError();
+    auto records = db->listEvaluations(result.kernel->fingerprint);
+    if (!records)
+      return records.takeError();
+    for (const EvaluationRecord &r : *records)
+      result.history.push_back({r.genome, r.verdict, r.speedup, r.reason});
+  }
+  return std::move(result);
+}
+
+llvm::Error cupilot::runLLMPropose(const ModeOptions &options) {
+  const llm::Config &config = options.evolve.llm;
+  if (!config.isEnabled())
+    return makeError(ExitCode::Usage,
+                     "--llm-propose needs an LLM: set CUPILOT_LLM_URL and "
+                     "CUPILOT_LLM_MODEL (or pass --llm-url/--llm-model, or "
+                     "--llm-replay DIR); see docs/LLM.md");
+  auto library = StrategyLibrary::load(options.strategiesDir);
+  if (!library)
+    return library.takeError();
+  auto inputs = prepareLLMInputs(options, /*withHistory=*/true);
+  if (!inputs)
+    return inputs.takeError();
+  llm::StrategistInput request;
+  request.kernel = inputs->context;
+  request.history = inputs->history;
+  request.library = &*library;
+  request.maxGenomes = options.evolve.llmGenomesPerGeneration;
+  llvm::errs() << "llm-propose: " << config.describe() << "\n";
+  llm::Assistant assistant(config);
+  auto reply = assistant.propose(request);
+  if (!reply)
+    return reply.takeError();
+  return writeFile(options.outputFile, [&](llvm::raw_ostream &os) {
+    os << "# " << reply->genomes.size() << " genome(s) for '"
+       << request.kernel.name << "' (" << reply->rejectedGenomes.size()
+       << " rejected)\n";
+    for (const Genome &g : reply->genomes)
+      os << g.str() << "\n";
+    for (const llm::Rejection &r : reply->rejectedGenomes)
+      os << "# rejected '" << r.text << "': " << r.reason << "\n";
+    for (const Strategy &s : reply->strategies)
+      os << "# new strategy '" << s.id << "': " << s.title
+         << " (valid; review it before adding it to the library)\n";
+    for (const llm::Rejection &r : reply->rejectedStrategies)
+      os << "# rejected strategy " << r.text << ": " << r.reason << "\n";
+    for (const std::string &note : reply->notes)
+      os << "# note: " << note << "\n";
+  });
+}
+
+llvm::Error cupilot::runLLMPrompt(const ModeOptions &options,
+                                  PromptRole role) {
+  auto library = StrategyLibrary::load(options.strategiesDir);
+  if (!library)
+    return library.takeError();
+  auto inputs = prepareLLMInputs(options, role == PromptRole::Strategist);
+  if (!inputs)
+    return inputs.takeError();
+  std::vector<llm::Message> messages;
+  if (role == PromptRole::Strategist) {
+    llm::StrategistInput request;
+    request.kernel = inputs->context;
+    request.history = inputs->history;
+    request.library = &*library;
+    request.maxGenomes = options.evolve.llmGenomesPerGeneration;
+    messages = llm::buildStrategistPrompt(request);
+  } else {
+    llm::TranslatorInput request;
+    request.kernel = inputs->context;
+    request.genome = options.genome.empty() ? "llm-rewrite" : options.genome;
+    auto genome = parseGenome(request.genome);
+    if (!genome)
+      return genome.takeError();
+    for (const Gene &g : genome->genes)
+      if (const Strategy *s = library->find(g.strategy);
+          s && llm::needsTranslation(*s))
+        request.strategy = s;
+    if (!request.strategy)
+      return makeError(ExitCode::Usage,
+                       "genome '{0}' has no strategy that needs the "
+                       "Translator",
+                       request.genome);
+    messages = llm::buildTranslatorPrompt(request);
+  }
+  return writeFile(options.outputFile, [&](llvm::raw_ostream &os) {
+    os << llm::renderMessages(messages);
+  });
 }

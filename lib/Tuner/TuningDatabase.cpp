@@ -53,6 +53,10 @@ CREATE TABLE best (
   PRIMARY KEY (kernel_fingerprint, gpu_arch, task_shape)
 );
 )sql",
+    // 1 -> 2: who proposed each genome (docs/LLM.md).
+    R"sql(
+ALTER TABLE evaluations ADD COLUMN origin TEXT NOT NULL DEFAULT 'engine';
+)sql",
 };
 
 /// A prepared statement that finalizes itself.
@@ -107,10 +111,16 @@ std::string now() {
   return buf;
 }
 
-const char *RecordColumns =
-    "id, kernel_fingerprint, gpu_arch, task_shape, source_hash, "
-    "compile_options, kernel_name, source_file, genome, plan_yaml, verdict, "
-    "reason, time_ms, baseline_ms, speedup, result_json, created_at";
+/// The columns readRecord reads; a version-1 file (opened read-only, so
+/// not migrated) has no `origin`: its genomes all came from the engine.
+std::string recordColumns(int version) {
+  return std::string(
+             "id, kernel_fingerprint, gpu_arch, task_shape, source_hash, "
+             "compile_options, kernel_name, source_file, genome, plan_yaml, "
+             "verdict, reason, time_ms, baseline_ms, speedup, result_json, "
+             "created_at, ") +
+         (version >= 2 ? "origin" : "'engine'");
+}
 
 EvaluationRecord readRecord(Statement &s) {
   EvaluationRecord r;
@@ -131,6 +141,7 @@ EvaluationRecord readRecord(Statement &s) {
   r.speedup = s.real(14);
   r.resultJson = s.text(15);
   r.createdAt = s.text(16);
+  r.origin = s.text(17);
   return r;
 }
 
@@ -192,17 +203,19 @@ TuningDatabase::openReadOnly(llvm::StringRef path) {
   auto version = result.getSchemaVersion();
   if (!version)
     return version.takeError();
-  if (*version != SchemaVersion)
+  // Older files are read as they are (readers fill in what they lack).
+  if (*version < 1 || *version > SchemaVersion)
     return makeError(ExitCode::InputError,
                      "tuning database '{0}' has schema version {1}; this "
                      "cupilot reads version {2} (open it once with --evolve "
                      "to migrate)",
                      path, *version, SchemaVersion);
+  result.version = *version;
   return std::move(result);
 }
 
 TuningDatabase::TuningDatabase(TuningDatabase &&other) noexcept
-    : path(std::move(other.path)), db(other.db) {
+    : path(std::move(other.path)), db(other.db), version(other.version) {
   other.db = nullptr;
 }
 
@@ -211,6 +224,7 @@ TuningDatabase &TuningDatabase::operator=(TuningDatabase &&other) noexcept {
     sqlite3_close(db);
     path = std::move(other.path);
     db = other.db;
+    version = other.version;
     other.db = nullptr;
   }
   return *this;
@@ -261,7 +275,7 @@ llvm::Error TuningDatabase::migrate() {
 
 llvm::Expected<std::optional<EvaluationRecord>>
 TuningDatabase::findEvaluation(const EvaluationKey &key) {
-  Statement s(db, std::string("SELECT ") + RecordColumns +
+  Statement s(db, "SELECT " + recordColumns(version) +
                       " FROM evaluations WHERE kernel_fingerprint=?1 AND "
                       "gpu_arch=?2 AND task_shape=?3 AND source_hash=?4 AND "
                       "compile_options=?5");
@@ -286,8 +300,8 @@ TuningDatabase::recordEvaluation(const EvaluationRecord &r) {
                   "gpu_arch, task_shape, source_hash, compile_options, "
                   "kernel_name, source_file, genome, plan_yaml, verdict, "
                   "reason, time_ms, baseline_ms, speedup, result_json, "
-                  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                  "?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+                  "created_at, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                  "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
   if (!s.ok())
     return sqliteError(db, path, "cannot record an evaluation");
   s.bind(1, r.key.kernelFingerprint);
@@ -306,6 +320,8 @@ TuningDatabase::recordEvaluation(const EvaluationRecord &r) {
   s.bind(14, r.speedup);
   s.bind(15, r.resultJson);
   s.bind(16, r.createdAt.empty() ? now() : r.createdAt);
+  s.bind(17, r.origin.empty() ? llvm::StringRef("engine")
+                              : llvm::StringRef(r.origin));
   if (s.step() != SQLITE_DONE)
     return sqliteError(db, path, "cannot record an evaluation");
   auto existing = findEvaluation(r.key);
@@ -318,7 +334,7 @@ TuningDatabase::recordEvaluation(const EvaluationRecord &r) {
 
 llvm::Expected<std::vector<EvaluationRecord>>
 TuningDatabase::listEvaluations(llvm::StringRef kernelFingerprint) {
-  Statement s(db, std::string("SELECT ") + RecordColumns +
+  Statement s(db, "SELECT " + recordColumns(version) +
                       " FROM evaluations WHERE kernel_fingerprint=?1 "
                       "ORDER BY id");
   if (!s.ok())

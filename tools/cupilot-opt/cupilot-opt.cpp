@@ -12,6 +12,7 @@
 #include "cupilot/Frontend/CudaFrontend.h"
 #include "cupilot/Frontend/KernelIndexIO.h"
 #include "cupilot/Frontend/TaskTemplate.h"
+#include "cupilot/LLM/Client.h"
 #include "cupilot/Rewrite/PlanApplier.h"
 #include "cupilot/Strategy/PlanIO.h"
 #include "cupilot/Support/Error.h"
@@ -54,7 +55,9 @@ enum class Emit {
   Changes,
   Plan,
   Flags,
-  Strategies
+  Strategies,
+  StrategistPrompt,
+  TranslatorPrompt
 };
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to produce"), cl::init(Emit::None),
@@ -69,7 +72,12 @@ static cl::opt<Emit> emit(
                           "the compile flags --plan records, one per line"),
                clEnumValN(Emit::Strategies, "strategies",
                           "the strategy library (and what applies to "
-                          "--kernel)")),
+                          "--kernel)"),
+               clEnumValN(Emit::StrategistPrompt, "strategist-prompt",
+                          "the LLM Strategist's prompt for --kernel"),
+               clEnumValN(Emit::TranslatorPrompt, "translator-prompt",
+                          "the LLM Translator's prompt for --kernel and "
+                          "--genome (default llm-rewrite)")),
     cl::cat(category));
 static cl::opt<std::string> planFile("plan",
                                      cl::desc("Rewrite plan to apply "
@@ -157,6 +165,33 @@ static cl::opt<std::string> resourceDir("resource-dir",
 static cl::opt<std::string> gpuArch("cuda-gpu-arch",
                                     cl::desc("GPU architecture (sm_XX)"),
                                     cl::value_desc("arch"), cl::cat(category));
+// The LLM (docs/LLM.md). The API key has no flag: CUPILOT_LLM_API_KEY only.
+static cl::opt<bool>
+    llmPropose("llm-propose",
+               cl::desc("Ask the LLM Strategist for genomes for --kernel and "
+                        "print the valid ones (no GPU)"),
+               cl::cat(category));
+static cl::opt<std::string> llmUrl("llm-url",
+                                   cl::desc("LLM base URL (default "
+                                            "$CUPILOT_LLM_URL)"),
+                                   cl::value_desc("url"), cl::cat(category));
+static cl::opt<std::string> llmModel("llm-model",
+                                     cl::desc("LLM model (default "
+                                              "$CUPILOT_LLM_MODEL)"),
+                                     cl::value_desc("name"), cl::cat(category));
+static cl::opt<std::string>
+    llmRecord("llm-record",
+              cl::desc("Record LLM responses in this directory"),
+              cl::value_desc("dir"), cl::cat(category));
+static cl::opt<std::string>
+    llmReplay("llm-replay",
+              cl::desc("Answer LLM requests from recordings in this "
+                       "directory"),
+              cl::value_desc("dir"), cl::cat(category));
+static cl::opt<bool> noLLM("no-llm",
+                           cl::desc("Use no LLM, even if the environment "
+                                    "configures one"),
+                           cl::cat(category));
 static cl::opt<CudaSide>
     side("cuda-side", cl::desc("Which CUDA compilation to parse"),
          cl::init(CudaSide::Host),
@@ -239,6 +274,19 @@ static llvm::Error run(const FrontendOptions &options) {
     return runRenderReport(m, renderReport);
   if (mode == Mode::Evaluate)
     return runEvaluate(m);
+  if (mode == Mode::Evolve || llmPropose) {
+    auto llm = llm::loadConfig(
+        {llmUrl, llmModel, llmRecord, llmReplay, /*disable=*/noLLM});
+    if (!llm)
+      return llm.takeError();
+    m.evolve.llm = std::move(*llm);
+  }
+  if (llmPropose)
+    return runLLMPropose(m);
+  if (emit == Emit::StrategistPrompt || emit == Emit::TranslatorPrompt)
+    return runLLMPrompt(m, emit == Emit::StrategistPrompt
+                               ? PromptRole::Strategist
+                               : PromptRole::Translator);
   if (mode == Mode::Evolve) {
     // -o is the optimized source; without it nothing is written there.
     if (outputFile == "-")
@@ -302,14 +350,19 @@ int main(int argc, char **argv) {
                        (emit == Emit::Strategies && kernelName.empty());
   if (inputFile.empty() && !noInputNeeded)
     return usage("no input file (see --help)");
+  bool llmMode = llmPropose || emit == Emit::StrategistPrompt ||
+                 emit == Emit::TranslatorPrompt;
   bool tuning = mode != Mode::None || !renderReport.empty() ||
-                emit == Emit::Strategies || !genome.empty();
+                emit == Emit::Strategies || !genome.empty() || llmMode;
   if (tuning) {
     if (listKernels)
       return usage("--list-kernels does not combine with tuning modes");
     if (mode != Mode::None && !renderReport.empty())
       return usage("--render-report does not combine with other modes");
-    if (!genome.empty() &&
+    if (llmMode && (mode != Mode::None || (llmPropose && emit != Emit::None)))
+      return usage("--llm-propose and --emit=strategist-prompt|"
+                   "translator-prompt go alone");
+    if (!genome.empty() && emit != Emit::TranslatorPrompt &&
         (kernelName.empty() || (emit != Emit::Plan && emit != Emit::Source)))
       return usage("--genome needs --kernel NAME and --emit=plan|source");
     if ((mode == Mode::Evolve || mode == Mode::Evaluate) && taskFiles.empty())

@@ -75,6 +75,9 @@ static cl::opt<bool> calibrate("calibrate",
 static cl::opt<unsigned> calibrateMiB("calibrate-mib",
                                       cl::desc("Calibration copy size"),
                                       cl::init(256), cl::cat(category));
+static cl::opt<bool> noProfile("no-profile",
+                               cl::desc("Do not collect hardware counters"),
+                               cl::cat(category));
 static cl::opt<std::string> jsonFile("json", cl::desc("Write results as JSON"),
                                      cl::value_desc("file"), cl::cat(category));
 
@@ -113,6 +116,7 @@ static llvm::Expected<int> run() {
   options.time = !noTiming;
   options.timing.maxTimeMs = maxTimeMs;
   options.timeout = std::chrono::seconds(timeoutSeconds);
+  options.profile = !noProfile;
   auto worker = Worker::start(options.worker);
   if (!worker)
     return worker.takeError();
@@ -128,6 +132,28 @@ static llvm::Expected<int> run() {
                                  "copy of %u MiB, median %.4f ms)\n",
                                  deviceBandwidth, unsigned(calibrateMiB),
                                  calibration->medianMs);
+    // The compute roofs: measured FMA-chain rates (cached per device and
+    // driver by the worker), the memory roof: the measured copy.
+    std::vector<protocol::Note> notes;
+    auto flops = calibrateFlops(
+        **worker,
+        {{"f32", "fma", 8192}, {"f64", "fma", 8192}, {"f16", "fma", 8192}},
+        options.timeout, false, &notes);
+    if (!flops)
+      return flops.takeError();
+    DevicePeaks peaks;
+    peaks.bandwidthGBs = deviceBandwidth;
+    for (const protocol::FlopsCalibration &c : *flops) {
+      peaks.gflops[c.precision] = c.gflops;
+      llvm::outs() << llvm::format("flops-calibration: %s %s %.1f GFLOP/s "
+                                   "(median %.4f ms%s)\n",
+                                   c.precision.c_str(), c.method.c_str(),
+                                   c.gflops, c.medianMs,
+                                   c.cached ? ", cached" : "");
+    }
+    for (const protocol::Note &note : notes)
+      llvm::outs() << "note: " << note.topic << ": " << note.message << "\n";
+    options.peaks = peaks;
   }
   std::vector<std::string> paths(candidates.begin(), candidates.end());
   if (paths.empty())

@@ -34,6 +34,10 @@ static const char Usage[] =
     "  --device N            GPU ordinal (default 0)\n"
     "  --driver-library PATH CUDA driver library (default libcuda.so.1)\n"
     "  --nvrtc-library PATH  NVRTC library (default: searched in the toolkit)\n"
+    "  --cupti-library PATH  CUPTI library for hardware counters (default:\n"
+    "                        searched in the toolkit)\n"
+    "  --nvml-library PATH   NVML library for clocks (default\n"
+    "                        libnvidia-ml.so.1)\n"
     "  --request FILE        one-shot: handle the requests in FILE ('-' for\n"
     "                        stdin) without a greeting; the exit status\n"
     "                        reflects the last reply\n"
@@ -74,6 +78,10 @@ int main(int argc, char **argv) {
       value(options.driverLibrary);
     else if (arg == "--nvrtc-library")
       value(options.nvrtcLibrary);
+    else if (arg == "--cupti-library")
+      value(options.cuptiLibrary);
+    else if (arg == "--nvml-library")
+      value(options.nvmlLibrary);
     else if (arg == "--request")
       value(requestFile);
     else if (arg == "--device") {

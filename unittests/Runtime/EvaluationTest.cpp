@@ -372,7 +372,7 @@ std::unique_ptr<Worker> fakeWorker(const std::string &reply) {
   options.executable = "/bin/sh";
   options.extraArgs = {
       "-c",
-      "printf 'begin hello 0\\nworker version=fake protocol=1 pid=1\\nend\\n'; "
+      "printf 'begin hello 0\\nworker version=fake protocol=2 pid=1\\nend\\n'; "
       "while read -r line; do case \"$line\" in "
       "begin*) set -- $line; id=$3;; "
       "end) printf 'begin reply %s\\n" +
@@ -455,7 +455,7 @@ TEST(EvaluationTest, SendsTheCandidateGeometryToTheWorker) {
   workerOptions.executable = "/bin/sh";
   workerOptions.extraArgs = {
       "-c",
-      "printf 'begin hello 0\nworker version=fake protocol=1 pid=1\nend\n'; "
+      "printf 'begin hello 0\nworker version=fake protocol=2 pid=1\nend\n'; "
       "v=failed; while read -r line; do case \"$line\" in "
       "begin*) set -- $line; id=$3; v=failed; r=0;; "
       "'launch kernel=k grid=1,1,1 block=64,1,1 '*) r=1;; "
@@ -505,3 +505,73 @@ TEST(EvaluationTest, EnforcesThePrecisionPolicy) {
 }
 
 } // namespace
+
+TEST(RooflineTest, UsesMeasuredCountersOverTheStaticEstimate) {
+  DevicePeaks peaks;
+  peaks.bandwidthGBs = 4000;
+  peaks.gflops = {{"f32", 60000}, {"f64", 30000}};
+  protocol::ProfileMetrics m;
+  m.program = "candidate";
+  m.dramReadBytes = 1e9;
+  m.dramWriteBytes = 1e9;
+  m.flopsF32 = 1e9;
+  m.flopsF64 = 4e9;
+  // 2 GB in 1 ms: 2000 GB/s, intensity 2.5 FLOP/B, below the f64 ridge of
+  // 7.5: memory-bound at 50% of the memory roof.
+  auto point = placeOnRoofline(1.0, &m, 123.0, 5e9, peaks);
+  ASSERT_TRUE(point);
+  EXPECT_EQ(point->source, "measured");
+  EXPECT_EQ(point->precision, "f64");
+  EXPECT_DOUBLE_EQ(point->bytes, 2e9);
+  EXPECT_DOUBLE_EQ(*point->flops, 5e9);
+  EXPECT_DOUBLE_EQ(*point->intensity, 2.5);
+  EXPECT_EQ(point->bound, "memory");
+  EXPECT_DOUBLE_EQ(point->percentOfCeiling, 50);
+
+  // Above the ridge: compute-bound against the f64 roof.
+  m.flopsF64 = 2.4e10;
+  point = placeOnRoofline(1.0, &m, std::nullopt, 0, peaks);
+  ASSERT_TRUE(point);
+  EXPECT_EQ(point->bound, "compute");
+  EXPECT_DOUBLE_EQ(point->percentOfCeiling, 100.0 * 25000 / 30000);
+
+  // Without DRAM counters: the static bytes and FLOPs, f32.
+  m.dramWriteBytes.reset();
+  point = placeOnRoofline(2.0, &m, 1e6, 8e8, peaks);
+  ASSERT_TRUE(point);
+  EXPECT_EQ(point->source, "static");
+  EXPECT_EQ(point->precision, "f32");
+  EXPECT_DOUBLE_EQ(point->bandwidthGBs, 400);
+  EXPECT_EQ(point->bound, "memory");
+  EXPECT_DOUBLE_EQ(point->percentOfCeiling, 10);
+
+  // Far below every roof: latency-bound. No time or no memory roof: none.
+  point = placeOnRoofline(100.0, nullptr, std::nullopt, 8e8, peaks);
+  ASSERT_TRUE(point);
+  EXPECT_EQ(point->bound, "latency");
+  EXPECT_FALSE(point->flops);
+  EXPECT_FALSE(placeOnRoofline(0, nullptr, std::nullopt, 8e8, peaks));
+  EXPECT_FALSE(placeOnRoofline(1.0, nullptr, std::nullopt, 8e8, DevicePeaks()));
+}
+
+TEST(EvaluationTest, AsksForProfilingAndExtremeInputsOnTheMainShape) {
+  Task task = parseOrFail(std::string(SaxpyYaml) +
+                          "extreme_inputs: true\nextreme_magnitude: 100\n");
+  EXPECT_TRUE(task.extremeInputs);
+  EvaluateOptions options;
+  auto main = buildEvaluateRequest(task, 0, "ref", "cand", options);
+  ASSERT_TRUE(static_cast<bool>(main)) << llvm::toString(main.takeError());
+  EXPECT_TRUE(main->profileMetrics);
+  ASSERT_TRUE(main->extremes);
+  EXPECT_EQ(main->extremes->magnitude, 100);
+  // A seed after the random ones.
+  EXPECT_GT(main->extremes->seed, main->seeds.back());
+  options.profile = false;
+  auto quiet = buildEvaluateRequest(task, 0, "ref", "cand", options);
+  ASSERT_TRUE(static_cast<bool>(quiet));
+  EXPECT_FALSE(quiet->profileMetrics);
+  task.extremeInputs = false;
+  auto plain = buildEvaluateRequest(task, 0, "ref", "cand", options);
+  ASSERT_TRUE(static_cast<bool>(plain));
+  EXPECT_FALSE(plain->extremes);
+}

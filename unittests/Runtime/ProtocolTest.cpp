@@ -530,3 +530,202 @@ TEST(ProtocolTest, RoundTripsTheGreeting) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Protocol 2: profiling, clocks, notes, extreme inputs, FLOP calibration
+//===----------------------------------------------------------------------===//
+
+TEST(ProtocolTest, RoundTripsProfileAndExtremeRequests) {
+  EvaluateRequest r = sampleEvaluate();
+  EXPECT_FALSE(roundTrip(r).profileMetrics);
+  EXPECT_FALSE(roundTrip(r).extremes);
+  r.profileMetrics = true;
+  r.extremes = ExtremeSpec{13, 250.5};
+  EvaluateRequest back = roundTrip(r);
+  EXPECT_TRUE(back.profileMetrics);
+  ASSERT_TRUE(back.extremes);
+  EXPECT_EQ(back.extremes->seed, 13u);
+  EXPECT_EQ(back.extremes->magnitude, 250.5);
+  std::string text = encode(toMessage(r));
+  EXPECT_THAT(text, HasSubstr("\nextremes seed=13 magnitude=250.5\n"));
+  EXPECT_THAT(text, HasSubstr("\nprofile metrics=1\n"));
+}
+
+TEST(ProtocolTest, RejectsInvalidProfileAndExtremeFields) {
+  std::string base = encode(toMessage(sampleEvaluate()));
+  auto withField = [&](const std::string &line) {
+    std::string text = base;
+    text.insert(text.rfind("end\n"), line + "\n");
+    return evaluateError(text);
+  };
+  EXPECT_THAT(withField("extremes magnitude=5"),
+              HasSubstr("missing attribute 'seed'"));
+  EXPECT_THAT(withField("extremes seed=1 magnitude=-1"),
+              HasSubstr("magnitude must be finite and non-negative"));
+  EXPECT_THAT(withField("extremes seed=1 magnitude=inf"),
+              HasSubstr("magnitude must be finite"));
+  EXPECT_THAT(withField("extremes seed=1\nextremes seed=2"),
+              HasSubstr("'extremes' given twice"));
+  EXPECT_THAT(withField("profile metrics=2"), HasSubstr("expected 0 or 1"));
+  EXPECT_THAT(withField("profile metrics=1 counters=all"),
+              HasSubstr("unknown attribute 'counters'"));
+}
+
+TEST(ProtocolTest, RoundTripsFlopsCalibrateRequests) {
+  CalibrateRequest cal;
+  cal.copy = false;
+  cal.flops = {{"f32", "fma", 8192}, {"f16", "cublas", 4096}};
+  std::string text = encode(toMessage(cal));
+  EXPECT_EQ(text.find("copy"), std::string::npos);
+  CalibrateRequest back = roundTrip(cal);
+  EXPECT_FALSE(back.copy);
+  ASSERT_EQ(back.flops.size(), 2u);
+  EXPECT_EQ(back.flops[1].method, "cublas");
+  EXPECT_EQ(back.flops[1].n, 4096u);
+  // A request without fields keeps the version 1 meaning: the copy.
+  Message empty = makeSimpleRequest("calibrate", 3);
+  std::string error;
+  ASSERT_TRUE(fromMessage(empty, back, error)) << error;
+  EXPECT_TRUE(back.copy);
+  EXPECT_TRUE(back.flops.empty());
+
+  auto calibrateError = [](const std::string &line) {
+    Message m = makeSimpleRequest("calibrate", 4);
+    Message parsed;
+    std::string text = "begin calibrate 4\n" + line + "\nend\n";
+    EXPECT_EQ(decode(text, parsed).status, DecodeStatus::Complete);
+    CalibrateRequest out;
+    std::string error;
+    EXPECT_FALSE(fromMessage(parsed, out, error)) << line;
+    return error;
+  };
+  EXPECT_THAT(calibrateError("flops precision=f8 method=fma"),
+              HasSubstr("expected f16, f32 or f64"));
+  EXPECT_THAT(calibrateError("flops precision=f32 method=magic"),
+              HasSubstr("expected fma or cublas"));
+  EXPECT_THAT(calibrateError("flops precision=f32 method=cublas n=1000"),
+              HasSubstr("multiple of 256"));
+  EXPECT_THAT(calibrateError("flops method=fma"),
+              HasSubstr("missing attribute 'precision'"));
+  EXPECT_THAT(calibrateError("copy bytes=4096\ncopy bytes=8192"),
+              HasSubstr("'copy' given twice"));
+}
+
+/// A reply with every protocol 2 field set.
+Reply sampleProfiledReply() {
+  Reply reply;
+  reply.id = 5;
+  reply.verdict = "passed";
+  Integrity integrity;
+  integrity.seeds = {1, 2};
+  integrity.guard = "guard-pages";
+  integrity.extremeInputs = true;
+  reply.integrity = integrity;
+  ProfileMetrics m;
+  m.program = "candidate";
+  m.ranges = 3;
+  m.dramReadBytes = 1073741824;
+  m.dramWriteBytes = 1073741312;
+  m.flopsF32 = 4000012;
+  m.flopsF64 = 0;
+  m.achievedOccupancyPct = 87.25;
+  reply.metrics.push_back(m);
+  ClockSample c;
+  c.phase = "during";
+  c.samples = 7;
+  c.smMHz = 1755;
+  c.memoryMHz = 2619;
+  c.maxSmMHz = 1980;
+  c.temperatureC = 71;
+  c.powerW = 612.5;
+  c.reasons = 0x4 | 0x20;
+  reply.clocks.push_back(c);
+  reply.notes.push_back({"profile", "profiling not permitted: run with..."});
+  reply.flopsCalibrations.push_back({"f32", "fma", 0, 61082.9, 7.04, 9, false});
+  return reply;
+}
+
+TEST(ProtocolTest, RoundTripsMetricsClocksAndNotes) {
+  Reply back = roundTrip(sampleProfiledReply());
+  ASSERT_EQ(back.metrics.size(), 1u);
+  const ProfileMetrics &m = back.metrics[0];
+  EXPECT_EQ(m.program, "candidate");
+  EXPECT_EQ(m.ranges, 3u);
+  EXPECT_EQ(m.dramWriteBytes, 1073741312.0);
+  EXPECT_EQ(m.flopsF32, 4000012.0);
+  EXPECT_EQ(m.flopsF64, 0.0);
+  // Unmeasured metrics stay absent, not zero.
+  EXPECT_FALSE(m.flopsF16);
+  EXPECT_FALSE(m.smThroughputPct);
+  EXPECT_FALSE(m.tensorPipePct);
+  ASSERT_EQ(back.clocks.size(), 1u);
+  EXPECT_EQ(back.clocks[0].smMHz, 1755u);
+  EXPECT_EQ(back.clocks[0].powerW, 612.5);
+  EXPECT_EQ(back.clocks[0].reasons & ThrottleReasonsMask, 0x24u);
+  EXPECT_EQ(describeClockReasons(back.clocks[0].reasons),
+            "sw-power-cap,sw-thermal");
+  EXPECT_EQ(describeClockReasons(0), "none");
+  EXPECT_EQ(describeClockReasons(0x1 | 0x1000), "idle,0x1000");
+  ASSERT_EQ(back.notes.size(), 1u);
+  EXPECT_EQ(back.notes[0].topic, "profile");
+  EXPECT_TRUE(back.integrity->extremeInputs);
+  ASSERT_EQ(back.flopsCalibrations.size(), 1u);
+  EXPECT_EQ(back.flopsCalibrations[0].gflops, 61082.9);
+}
+
+/// The error decoding the sample profiled reply with `from` replaced by
+/// `to` gives.
+std::string profiledReplyError(const std::string &from, const std::string &to) {
+  std::string text = encode(toMessage(sampleProfiledReply()));
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos)
+    text.replace(at, from.size(), to);
+  Message message;
+  DecodeResult result = decode(text, message);
+  if (result.status != DecodeStatus::Complete)
+    return "malformed: " + result.error;
+  Reply reply;
+  std::string error;
+  EXPECT_FALSE(fromMessage(message, reply, error)) << text;
+  return error;
+}
+
+TEST(ProtocolTest, RejectsMalformedMetricsClocksAndNotes) {
+  EXPECT_THAT(profiledReplyError("metrics program=candidate ", "metrics "),
+              HasSubstr("missing attribute 'program'"));
+  EXPECT_THAT(profiledReplyError("ranges=3", "ranges=-3"),
+              HasSubstr("expected an unsigned integer"));
+  EXPECT_THAT(profiledReplyError("flops-f32=4000012", "flops-f32=-1"),
+              HasSubstr("expected a finite non-negative number"));
+  EXPECT_THAT(profiledReplyError("flops-f32=4000012", "flops-f32=nan"),
+              HasSubstr("expected a finite non-negative number"));
+  EXPECT_THAT(profiledReplyError("flops-f32=4000012", "flops-f32=lots"),
+              HasSubstr("expected a number"));
+  EXPECT_THAT(profiledReplyError("flops-f32=4000012", "flops-f8=4000012"),
+              HasSubstr("unknown attribute 'flops-f8'"));
+  EXPECT_THAT(profiledReplyError("metrics program=candidate",
+                                 "metrics program=candidate ranges=1\n"
+                                 "metrics program=candidate"),
+              HasSubstr("given twice"));
+  EXPECT_THAT(profiledReplyError("phase=during", "phase=sometime"),
+              HasSubstr("expected before, during or after"));
+  EXPECT_THAT(profiledReplyError(" reasons=36", ""),
+              HasSubstr("missing attribute 'reasons'"));
+  EXPECT_THAT(profiledReplyError("note topic=profile #", "note topic=% #"),
+              HasSubstr("is empty"));
+  EXPECT_THAT(profiledReplyError(" extreme-inputs=1", ""),
+              HasSubstr("missing attribute 'extreme-inputs'"));
+  EXPECT_THAT(profiledReplyError("gflops=61082.9", "gflops=0"),
+              HasSubstr("expected a positive finite number"));
+  EXPECT_THAT(profiledReplyError("\nclocks ", "\nthrottle "),
+              HasSubstr("unknown field key 'throttle'"));
+  // A note must carry its message.
+  std::string text = "begin reply 1\nstatus value=ok\nnote topic=x\nend\n";
+  Message message;
+  ASSERT_EQ(decode(text, message).status, DecodeStatus::Complete);
+  Reply reply;
+  std::string error;
+  EXPECT_FALSE(fromMessage(message, reply, error));
+  EXPECT_THAT(error, HasSubstr("note has no message block"));
+}

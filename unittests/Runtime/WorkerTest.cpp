@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const char *const Greet =
-    "printf 'begin hello 0\\nworker version=fake protocol=1 pid=1\\nend\\n'; ";
+    "printf 'begin hello 0\\nworker version=fake protocol=2 pid=1\\nend\\n'; ";
 
 /// Answers every request with an empty ok reply carrying its id.
 const char *const EchoLoop =

@@ -540,7 +540,7 @@ TEST(TaskIOTest, UnknownKeys) {
             "t.yaml:2:1: error: unknown key 'argumnets' in the task; did you "
             "mean 'arguments'? expected one of kernel, sizes, arguments, "
             "launch, launches, tolerance, verify_shapes, precision, "
-            "reference, seed");
+            "reference, seed, extreme_inputs, extreme_magnitude");
   EXPECT_EQ(parseError("kernel: k\n"
                        "arguments: []\n"
                        "launch: {grid: 1, block: 1, shared: 0}\n"),

@@ -153,3 +153,60 @@ TEST_F(TuningDatabaseTest, ReadOnlyOpenSeesCommittedData) {
   ASSERT_EQ(best->size(), 1u);
   EXPECT_EQ((*best)[0].kernelName, "saxpy");
 }
+
+TEST_F(TuningDatabaseTest, RecordsWhoProposedTheGenome) {
+  {
+    auto db = TuningDatabase::open(path);
+    ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+    EvaluationRecord fromLLM = record("h1", 1.5);
+    fromLLM.origin = "llm";
+    ASSERT_TRUE(bool(db->recordEvaluation(fromLLM)));
+    ASSERT_TRUE(bool(db->recordEvaluation(record("h2", 1.2))));
+  }
+  auto db = TuningDatabase::openReadOnly(path);
+  ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+  auto all = db->listEvaluations("fp1");
+  ASSERT_TRUE(bool(all));
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].origin, "llm");
+  EXPECT_EQ((*all)[1].origin, "engine");
+}
+
+TEST_F(TuningDatabaseTest, ReadsAndMigratesVersion1Files) {
+  {
+    auto db = TuningDatabase::open(path);
+    ASSERT_TRUE(bool(db));
+    ASSERT_TRUE(bool(db->recordEvaluation(record("h1", 1.5))));
+  }
+  // Back to the version-1 schema: no origin column.
+  sqlite3 *raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "ALTER TABLE evaluations DROP COLUMN origin; "
+                         "PRAGMA user_version=1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  {
+    // Read-only opening reads it as it is.
+    auto db = TuningDatabase::openReadOnly(path);
+    ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+    auto all = db->listEvaluations("fp1");
+    ASSERT_TRUE(bool(all)) << llvm::toString(all.takeError());
+    ASSERT_EQ(all->size(), 1u);
+    EXPECT_EQ((*all)[0].origin, "engine");
+  }
+  auto db = TuningDatabase::open(path);
+  ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+  auto version = db->getSchemaVersion();
+  ASSERT_TRUE(bool(version));
+  EXPECT_EQ(*version, 2);
+  EvaluationRecord r = record("h2", 2.0);
+  r.origin = "revisor";
+  ASSERT_TRUE(bool(db->recordEvaluation(r)));
+  auto all = db->listEvaluations("fp1");
+  ASSERT_TRUE(bool(all));
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].origin, "engine");
+  EXPECT_EQ((*all)[1].origin, "revisor");
+}

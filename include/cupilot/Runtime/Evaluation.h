@@ -28,6 +28,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,47 @@ enum class Verdict {
   ProtocolError,
 };
 llvm::StringRef toString(Verdict verdict);
+
+/// Ceilings of the device for the roofline: the memory roof and a compute
+/// roof per precision (`f16`, `f32`, `f64`), in GB/s and GFLOP/s.
+struct DevicePeaks {
+  double bandwidthGBs = 0;
+  std::map<std::string, double> gflops;
+};
+
+/// One program's place on the roofline.
+struct RooflinePoint {
+  /// `measured` (DRAM bytes and FLOPs from the hardware counters) or
+  /// `static` (the buffers' bytes and, if known, the static FLOP estimate).
+  std::string source;
+  double timeMs = 0;
+  double bytes = 0;
+  std::optional<double> flops;
+  /// The precision whose compute roof applies (the one with most FLOPs).
+  std::string precision;
+  double bandwidthGBs = 0;
+  std::optional<double> gflops;
+  /// FLOPs per byte.
+  std::optional<double> intensity;
+  /// `memory`, `compute` or `latency` (below 10% of the applicable
+  /// ceiling: neither roof explains the time).
+  std::string bound;
+  /// Achieved bandwidth over the memory roof (memory-bound) or achieved
+  /// FLOP/s over the compute roof of `precision` (compute-bound), in %.
+  double percentOfCeiling = 0;
+};
+
+/// Places a program that ran `timeMs` on the roofline of `peaks`. With
+/// `measured` DRAM bytes (read + written) and FLOPs, those are used
+/// (source `measured`); otherwise `staticBytes` and `staticFlops` (source
+/// `static`). The compute roof is that of the precision with most FLOPs
+/// (f32 for the static estimate); without FLOPs only the memory roof
+/// applies. None when the time or the bytes are unknown, or `peaks` has no
+/// memory roof.
+std::optional<RooflinePoint>
+placeOnRoofline(double timeMs, const protocol::ProfileMetrics *measured,
+                std::optional<double> staticFlops, double staticBytes,
+                const DevicePeaks &peaks);
 
 struct EvaluateOptions {
   /// Used by the evaluateTask overload that starts its own worker.
@@ -86,6 +128,13 @@ struct EvaluateOptions {
   /// geometries. The reference always runs with the task's geometry.
   /// Unset: the candidate runs with the task's geometry too.
   std::optional<Task> candidateTask;
+  /// Profile one extra, untimed run of each side of the main shape with the
+  /// hardware counters (CUPTI). Without permission the result has a note
+  /// instead of metrics.
+  bool profile = true;
+  /// Device ceilings: when set, the result places baseline and candidate
+  /// on the roofline.
+  std::optional<DevicePeaks> peaks;
 };
 
 /// The outcome on one shape.
@@ -118,6 +167,21 @@ struct EvaluationResult {
   double candidateBandwidthGBs = 0;
   std::vector<protocol::KernelResources> resources;
   std::optional<protocol::Integrity> integrity;
+  /// Hardware counters of the main shape (`reference` and `candidate`),
+  /// when profiled.
+  std::optional<protocol::ProfileMetrics> baselineMetrics;
+  std::optional<protocol::ProfileMetrics> candidateMetrics;
+  /// NVML samples around the main shape's timing.
+  std::vector<protocol::ClockSample> clocks;
+  /// A sample had a power or thermal clock event reason: the times may be
+  /// slower than the device can do.
+  bool throttled = false;
+  /// What could not be measured, and why (profiling not permitted, no
+  /// NVML, ...), from every shape.
+  std::vector<protocol::Note> notes;
+  /// With EvaluateOptions::peaks and a timing.
+  std::optional<RooflinePoint> baselineRoofline;
+  std::optional<RooflinePoint> candidateRoofline;
   /// Worker restarts caused by this evaluation.
   unsigned workerRestarts = 0;
 
@@ -160,6 +224,15 @@ llvm::Expected<EvaluationResult> evaluateTask(const Task &task,
 llvm::Expected<protocol::Calibration>
 calibrateBandwidth(Worker &worker, uint64_t bytes,
                    std::chrono::milliseconds timeout, bool force = false);
+
+/// Measures FLOP rates (`fma` kernels, cuBLAS GEMMs); each is cached per
+/// device and driver by the worker when it has a cache directory. Rates the
+/// worker cannot measure (no cuBLAS, ...) are missing from the result and
+/// explained in `notes`.
+llvm::Expected<std::vector<protocol::FlopsCalibration>>
+calibrateFlops(Worker &worker, const std::vector<protocol::FlopsSpec> &specs,
+               std::chrono::milliseconds timeout, bool force = false,
+               std::vector<protocol::Note> *notes = nullptr);
 
 /// The device the worker drives.
 llvm::Expected<protocol::DeviceInfo>

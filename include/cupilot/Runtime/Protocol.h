@@ -39,8 +39,14 @@
 namespace cupilot {
 namespace protocol {
 
-/// Version of the wire format; the worker announces it in its greeting.
-constexpr int ProtocolVersion = 1;
+/// Version of the wire format; the worker announces it in its greeting and
+/// the parent refuses a worker that speaks another. Version 2 added
+/// profiling (`profile`, `metrics`, `note`), clocks (`clocks`), the
+/// extreme-value input set (`extremes`, integrity `extreme-inputs`) and the
+/// FLOP calibration (`flops`, `flops-calibration`); a version 1 parent would
+/// reject those fields as unknown, so the version check keeps both sides
+/// from misreading each other.
+constexpr int ProtocolVersion = 2;
 
 /// Limits that keep a malformed or hostile peer from exhausting memory.
 constexpr size_t MaxLineBytes = 1 << 20;
@@ -213,6 +219,21 @@ struct TimingSpec {
   double maxTimeMs = 3000.0;
 };
 
+/// An extra verification input set of extreme values (large and tiny
+/// magnitudes, denormals, signed zeros, mixed signs) for floating-point
+/// inputs whose init is random (uniform or normal); other buffers keep
+/// their usual contents. Verified like a seed (reference twice, candidate
+/// twice) after the random seeds.
+struct ExtremeSpec {
+  /// Seed of the pattern (which element gets which kind of value).
+  uint64_t seed = 0;
+  /// Largest magnitude used; 0: a default per element type (f16: 1e2,
+  /// bf16 and f32: 1e4, f64: 1e8), chosen so that products and short sums
+  /// stay finite while softmax-like code that skips its max subtraction
+  /// overflows.
+  double magnitude = 0;
+};
+
 struct CompileRequest {
   uint64_t id = 0;
   /// `sm_XX`; empty means the device's.
@@ -247,6 +268,11 @@ struct EvaluateRequest {
   /// At least two seeds.
   std::vector<uint64_t> seeds;
   TimingSpec timing;
+  /// Verify on an extreme-value input set too (`extremes` field).
+  std::optional<ExtremeSpec> extremes;
+  /// After timing, profile one extra (untimed) run of each side with the
+  /// hardware counters (`profile metrics=1`); needs timing to be enabled.
+  bool profileMetrics = false;
 };
 
 /// The launches the candidate runs: `candidateLaunches`, or `launches`
@@ -260,12 +286,30 @@ getCandidateLaunches(const EvaluateRequest &request);
 bool validateCandidateLaunches(const EvaluateRequest &request,
                                std::string &error);
 
+/// One measured FLOP rate to calibrate: `method` `fma` (a chain of
+/// independent FMAs per thread, compiled with NVRTC: the CUDA-core peak a
+/// hand-written kernel can reach) or `cublas` (an n x n x n GEMM through
+/// cuBLAS on random inputs: f16 uses the tensor cores with FP32
+/// accumulation). Precisions: f16, f32, f64.
+struct FlopsSpec {
+  std::string precision = "f32";
+  std::string method = "fma";
+  /// GEMM size (cublas only).
+  uint64_t n = 8192;
+};
+
 struct CalibrateRequest {
   uint64_t id = 0;
+  /// Measure the copy bandwidth (a `copy` field, or a request without
+  /// fields).
+  bool copy = true;
   /// Bytes of each of the two buffers of the device-to-device copy.
   uint64_t bytes = uint64_t(256) << 20;
-  /// Measure again even if a cached calibration exists.
+  /// Measure again even if a cached calibration exists (copy and FLOPs).
   bool force = false;
+  /// FLOP rates to measure (`flops` fields), each cached per device, driver
+  /// version, precision, method and size.
+  std::vector<FlopsSpec> flops;
 };
 
 enum class ErrorKind {
@@ -403,11 +447,84 @@ struct Integrity {
   unsigned rechecks = 0;
   uint64_t l2FlushBytes = 0;
   bool interleaved = false;
+  /// The extreme-value input set was verified too.
+  bool extremeInputs = false;
 };
 
 struct Calibration {
   uint64_t bytes = 0;
   double bandwidthGBs = 0;
+  double medianMs = 0;
+  unsigned reps = 0;
+  bool cached = false;
+};
+
+/// Hardware counters of one side's launch sequence, collected with the
+/// CUPTI range profiler on one extra untimed run (kernel replay, one range
+/// per launch, summed). Unset members were not measured (the metric is not
+/// available on this device).
+struct ProfileMetrics {
+  std::string program;
+  /// Kernel launches (ranges) profiled.
+  unsigned ranges = 0;
+  std::optional<double> dramReadBytes;
+  std::optional<double> dramWriteBytes;
+  /// FLOPs by precision: add + mul + 2 * fma thread instructions (pred-on).
+  /// f16 counts half instructions as executed (a packed HFMA2 counts once
+  /// per thread, i.e. as 2 FLOPs, not 4).
+  std::optional<double> flopsF16;
+  std::optional<double> flopsF32;
+  std::optional<double> flopsF64;
+  /// sm__warps_active.avg.pct_of_peak_sustained_active (time-weighted over
+  /// the launches).
+  std::optional<double> achievedOccupancyPct;
+  /// sm__throughput.avg.pct_of_peak_sustained_elapsed.
+  std::optional<double> smThroughputPct;
+  /// Tensor pipe utilisation, % of peak sustained active.
+  std::optional<double> tensorPipePct;
+  /// gpu__time_duration.sum of the profiled run (profiling overheads
+  /// included: not a timing).
+  std::optional<double> durationNs;
+};
+
+/// GPU clocks and state from NVML at one moment of an evaluation.
+struct ClockSample {
+  /// `before` (after warm-up, before the first timed repetition),
+  /// `during` (aggregated over samples taken while timed launches ran:
+  /// minimum clocks, maximum temperature and power, union of reasons) or
+  /// `after` (after the last repetition).
+  std::string phase;
+  unsigned samples = 0;
+  unsigned smMHz = 0;
+  unsigned memoryMHz = 0;
+  unsigned maxSmMHz = 0;
+  unsigned temperatureC = 0;
+  double powerW = 0;
+  /// nvmlClocksEventReasons bit mask (0x4 software power cap, 0x8 hardware
+  /// slowdown, 0x20 software thermal, 0x40 hardware thermal, 0x80 power
+  /// brake, 0x1 idle, ...).
+  uint64_t reasons = 0;
+};
+
+/// Reasons that mean the clocks were held down by power or temperature.
+constexpr uint64_t ThrottleReasonsMask = 0x4 | 0x8 | 0x20 | 0x40 | 0x80;
+/// Names of the bits set in `reasons` (`sw-power-cap,hw-thermal`).
+std::string describeClockReasons(uint64_t reasons);
+
+/// Something the worker could not do and says so instead of inventing a
+/// value: topic `profile` (no CUPTI, not permitted, failed), `clocks` (no
+/// NVML), `extremes`, `flops`.
+struct Note {
+  std::string topic;
+  std::string message;
+};
+
+/// One measured FLOP rate (`calibrate` with `flops`).
+struct FlopsCalibration {
+  std::string precision;
+  std::string method;
+  uint64_t n = 0;
+  double gflops = 0;
   double medianMs = 0;
   unsigned reps = 0;
   bool cached = false;
@@ -429,6 +546,12 @@ struct Reply {
   std::vector<TimingStats> timings;
   std::optional<Integrity> integrity;
   std::optional<Calibration> calibration;
+  std::vector<FlopsCalibration> flopsCalibrations;
+  /// Evaluate with `profile metrics=1`: one per side that was profiled.
+  std::vector<ProfileMetrics> metrics;
+  /// Evaluate with timing: NVML samples around and during the timing.
+  std::vector<ClockSample> clocks;
+  std::vector<Note> notes;
 };
 
 /// The worker's greeting, sent once at start.

@@ -52,6 +52,10 @@ struct ServerOptions {
   std::string driverLibrary;
   /// NVRTC library to open instead of searching for one.
   std::string nvrtcLibrary;
+  /// CUPTI library to open instead of searching the toolkit.
+  std::string cuptiLibrary;
+  /// NVML library to open instead of libnvidia-ml.so.1.
+  std::string nvmlLibrary;
   int device = 0;
 };
 

@@ -123,6 +123,12 @@ struct Task {
   /// `original` (the unmodified kernel) or a path to a reference .cu file.
   std::string reference = "original";
   uint64_t seed = 1;
+  /// Verify on an extra input set of extreme values too (large and tiny
+  /// magnitudes, subnormals, signed zeros, mixed signs) for floating-point
+  /// inputs with a random init (docs/TaskSchema.md, `extreme_inputs`).
+  bool extremeInputs = false;
+  /// Largest magnitude of that set; 0: a default per element type.
+  double extremeMagnitude = 0;
 };
 
 } // namespace cupilot

@@ -39,6 +39,9 @@ enum class ExitCode : int {
   VerificationFailed = 7,
   /// An output could not be written.
   OutputError = 8,
+  /// The LLM service failed (unreachable, timed out, HTTP error) or answered
+  /// something unusable.
+  LLMError = 9,
   /// A bug in cupilot.
   InternalError = 70,
 };

@@ -21,6 +21,7 @@
 #define CUPILOT_TUNER_EVOLUTION_H
 
 #include "cupilot/Frontend/CudaFrontend.h"
+#include "cupilot/LLM/Client.h"
 #include "cupilot/Rewrite/PlanApplier.h"
 #include "cupilot/Runtime/Evaluation.h"
 #include "cupilot/Strategy/Strategy.h"
@@ -31,6 +32,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -53,6 +55,13 @@ struct EvolveOptions {
   bool terminal = false;
   /// Frontend options, used when a rewrite step re-parses its output.
   FrontendOptions frontend;
+  /// The LLM (docs/LLM.md). When enabled, the Strategist is asked once per
+  /// generation for up to `llmGenomesPerGeneration` genomes, the Translator
+  /// writes the code of strategies that need it, and the Revisor gets one
+  /// attempt at translated code that does not compile. When disabled,
+  /// strategies that need a Translator do not apply.
+  llm::Config llm;
+  unsigned llmGenomesPerGeneration = 4;
 };
 
 /// Measured device ceilings used to place variants on the roofline.
@@ -63,7 +72,14 @@ struct DeviceCeilings {
   double peakBandwidthGBs = 0;
   /// Device-to-device copy bandwidth measured by the worker (0: none).
   double measuredBandwidthGBs = 0;
+  /// Compute roofs: max(theoretical from attributes, measured FMA-chain
+  /// rate); f16 is the measured half2 FMA rate only (0: unknown).
   double peakGflopsF32 = 0;
+  double peakGflopsF64 = 0;
+  double peakGflopsF16 = 0;
+  /// Measured rates by `precision/method` (`f32/fma`), from the worker's
+  /// cached calibration.
+  std::map<std::string, double> measuredGflops;
 };
 
 struct KernelEvolution {

@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // The work behind `cupilot-opt --evaluate`, `--evolve`, `--apply-best`,
-// `--emit=strategies`, `--genome` and `--render-report`, so that the tool's
+// `--emit=strategies`, `--genome`, `--render-report`, `--llm-propose` and
+// `--emit=strategist-prompt|translator-prompt`, so that the tool's
 // main stays a thin layer of options (docs/CommandLine.md).
 //
 //===----------------------------------------------------------------------===//
@@ -60,6 +61,18 @@ llvm::Error runGenome(const ModeOptions &options, bool emitSource);
 /// `--render-report R.json`: the HTML page of a report.
 llvm::Error runRenderReport(const ModeOptions &options,
                             const std::string &reportFile);
+
+/// `--llm-propose`: asks the Strategist (options.evolve.llm) for genomes for
+/// the kernel and prints the valid ones, one per line, then what was
+/// rejected and why as `#` comments. The history comes from --db when the
+/// file exists. No GPU needed.
+llvm::Error runLLMPropose(const ModeOptions &options);
+
+enum class PromptRole { Strategist, Translator };
+/// `--emit=strategist-prompt|translator-prompt`: the prompt cupilot would
+/// send for the kernel (the Translator's for the strategy of --genome that
+/// needs code, `llm-rewrite` by default). No LLM is contacted.
+llvm::Error runLLMPrompt(const ModeOptions &options, PromptRole role);
 
 } // namespace cupilot
 

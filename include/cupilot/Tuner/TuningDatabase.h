@@ -50,6 +50,9 @@ struct EvaluationRecord {
   std::string kernelName;
   std::string sourceFile;
   std::string genome;
+  /// Who proposed the genome: `engine` (the built-in rule engine), `llm`
+  /// (the Strategist) or `revisor` (translated code repaired by the Revisor).
+  std::string origin = "engine";
   std::string planYaml;
   /// Verdict spelling (`passed`, `failed`, `illegal-rewrite`, ...).
   std::string verdict;
@@ -76,12 +79,13 @@ struct BestVariant {
 class TuningDatabase {
 public:
   /// The schema version this build writes.
-  static constexpr int SchemaVersion = 1;
+  static constexpr int SchemaVersion = 2;
 
   /// Opens (creating the file and its directory if needed) and migrates.
   static llvm::Expected<TuningDatabase> open(llvm::StringRef path);
   /// Opens an existing database read-only (for --apply-best); an error when
-  /// the file does not exist.
+  /// the file does not exist. Files of older schema versions are read as
+  /// they are.
   static llvm::Expected<TuningDatabase> openReadOnly(llvm::StringRef path);
 
   TuningDatabase(TuningDatabase &&other) noexcept;
@@ -118,6 +122,8 @@ private:
 
   std::string path;
   sqlite3 *db = nullptr;
+  /// The file's schema version (SchemaVersion once migrated).
+  int version = SchemaVersion;
 };
 
 } // namespace cupilot

@@ -34,6 +34,7 @@ public:
   Compiler(const NvrtcApi &nvrtc, std::string cudaPath, std::string cacheDir)
       : nvrtc(nvrtc), cudaPath(std::move(cudaPath)),
         cacheDir(std::move(cacheDir)) {}
+  const std::string &getCudaPath() const { return cudaPath; }
 
   /// Compiles `program` for `arch` (sm_XX); on failure fills `error` (kind
   /// compile_error with the NVRTC log, or internal).

@@ -121,6 +121,8 @@ public:
   bool synchronize(protocol::ReplyError &error);
 
   CUstream getStream() const { return stream; }
+  /// The primary context (the profiler attaches to it).
+  CUcontext getContext() const { return context; }
   const DriverApi &driver() const { return api; }
 
   /// Turns a failed driver call into `error`; returns false.

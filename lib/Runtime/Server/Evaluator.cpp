@@ -157,8 +157,10 @@ bool scalarBits(const protocol::ScalarSpec &scalar, uint64_t &bits) {
 class Evaluation {
 public:
   Evaluation(Device &device, Compiler &compiler,
-             const protocol::EvaluateRequest &request, Reply &reply)
+             const protocol::EvaluateRequest &request, Reply &reply,
+             Instruments instruments)
       : device(device), compiler(compiler), request(request), reply(reply),
+        instruments(instruments),
         reference{"reference", &request.reference, &request.launches, {}, {},
                   {}},
         candidate{"candidate",
@@ -171,6 +173,7 @@ public:
   ~Evaluation() {
     device.unload(reference.loaded);
     device.unload(candidate.loaded);
+    device.unload(helperLoaded);
   }
 
   void run() {
@@ -203,6 +206,8 @@ public:
     if (!verify())
       return;
     if (reply.verdict == "passed" && request.timing.enabled && !time())
+      return;
+    if (reply.verdict == "passed" && request.profileMetrics && !profile())
       return;
     reply.integrity = integrity;
   }
@@ -525,16 +530,40 @@ private:
     reply.checks.push_back(std::move(check));
   }
 
+  /// Marks the findings from `first` on as found on the extreme-value set.
+  void tagExtremeFindings(size_t first) {
+    for (size_t f = first; f < reply.findings.size(); ++f)
+      reply.findings[f].message += " [extreme-value inputs]";
+  }
+
   bool verify() {
-    for (uint64_t seed : request.seeds) {
+    // The random seeds, then the extreme-value set if asked for.
+    size_t sets = request.seeds.size() + (request.extremes ? 1 : 0);
+    for (size_t set = 0; set < sets; ++set) {
+      bool extreme = set == request.seeds.size();
+      uint64_t seed = extreme ? request.extremes->seed : request.seeds[set];
+      size_t firstFinding = reply.findings.size();
       HostSet pristine(request.buffers.size());
+      bool anyExtreme = false;
       for (size_t i = 0; i < request.buffers.size(); ++i) {
         const protocol::BufferSpec &spec = request.buffers[i];
         if (spec.role == Role::Out)
           continue;
         pristine[i] = HostArray(spec.type, spec.count);
-        fillInit(pristine[i], spec.init, seed, spec.name);
+        if (extreme)
+          anyExtreme |= fillExtreme(pristine[i], spec.init, seed, spec.name,
+                                    request.extremes->magnitude);
+        else
+          fillInit(pristine[i], spec.init, seed, spec.name);
       }
+      if (extreme && !anyExtreme) {
+        reply.notes.push_back({"extremes",
+                               "no extreme-value input set: the task has no "
+                               "floating-point input with a random init"});
+        break;
+      }
+      if (extreme)
+        integrity.extremeInputs = true;
 
       std::vector<HostSet> referenceRuns;
       if (!runTwice(reference, seed, pristine, referenceRuns))
@@ -577,6 +606,8 @@ private:
         record(check, "reference", seed, 2, spec.name, "run1");
       }
       if (!reply.findings.empty()) {
+        if (extreme)
+          tagExtremeFindings(firstFinding);
         reply.verdict = "reference-invalid";
         reply.verdictReason = reply.findings.front().kind;
         return true;
@@ -623,6 +654,8 @@ private:
                          describeCheck(checks[1]));
       }
       if (!reply.findings.empty()) {
+        if (extreme)
+          tagExtremeFindings(firstFinding);
         reply.verdict = "failed";
         reply.verdictReason = reply.findings.front().kind;
         return true;
@@ -640,21 +673,64 @@ private:
     RunningStats stats;
   };
 
-  bool time() {
-    if (!checkMemory(true))
-      return false;
+  /// Compiles and loads the worker's helper kernels (once).
+  bool loadHelpers() {
+    if (helperLoaded.module)
+      return true;
     ReplyError error;
     protocol::ProgramSpec helper;
     helper.name = "cupilot_helpers.cu";
     helper.source = HelperSource;
     CompiledProgram helperCompiled;
-    LoadedProgram helperLoaded;
     std::vector<std::string> helperKernels = {"cupilot_flush_l2"};
     if (!compiler.compile(helper, device.info().arch, helperKernels,
                           helperCompiled, error) ||
         !device.load(helperCompiled, helperKernels, helperLoaded, error))
       return setError(error, nullptr);
+    return true;
+  }
+
+  /// Enqueues a read of `flushBuffer` (max(2 x L2, 64 MiB)) so that L2
+  /// holds clean lines of another buffer.
+  bool flushL2(const DeviceBuffer &flushBuffer) {
+    ReplyError error;
     CUfunction flush = helperLoaded.functions["cupilot_flush_l2"];
+    CUdeviceptr data = flushBuffer.ptr;
+    uint64_t flushCount = flushBuffer.bytes / 16;
+    CUdeviceptr sink = flushBuffer.ptr; // Never written: the data is zero.
+    void *flushParams[] = {&data, &flushCount, &sink};
+    uint32_t flushGrid[3] = {
+        static_cast<uint32_t>(std::max(1, device.info().smCount) * 4), 1, 1};
+    uint32_t flushBlock[3] = {256, 1, 1};
+    if (!device.launch(flush, flushGrid, flushBlock, 0, flushParams, error))
+      return setError(error, nullptr);
+    return true;
+  }
+
+  /// One NVML sample; the first failure becomes a note and stops sampling.
+  bool sampleClocks(protocol::ClockSample &out) {
+    if (!clocksAvailable)
+      return false;
+    std::string note;
+    if (!instruments.nvml) {
+      note = "clocks not recorded: NVML is not available to this worker";
+    } else if (instruments.nvml->open(device.info().uuid, note) &&
+               instruments.nvml->sample(out, note)) {
+      if (!note.empty())
+        reply.notes.push_back({"clocks", note});
+      return true;
+    }
+    clocksAvailable = false;
+    reply.notes.push_back({"clocks", note});
+    return false;
+  }
+
+  bool time() {
+    if (!checkMemory(true))
+      return false;
+    ReplyError error;
+    if (!loadHelpers())
+      return false;
 
     DeviceBuffer flushBuffer;
     size_t flushSize = flushBytes();
@@ -667,7 +743,6 @@ private:
         release(timed.pristineInOut);
       }
       device.release(flushBuffer);
-      device.unload(helperLoaded);
     };
     if (!device.allocate(flushSize, flushBuffer, error) ||
         !device.fill(flushBuffer, {4, 0}, error)) {
@@ -699,12 +774,12 @@ private:
       }
     };
 
-    uint64_t flushCount = flushSize / 16;
-    CUdeviceptr sink = flushBuffer.ptr; // Never written: the data is zero.
-    void *flushParams[] = {&flushBuffer.ptr, &flushCount, &sink};
-    uint32_t flushGrid[3] = {
-        static_cast<uint32_t>(std::max(1, device.info().smCount) * 4), 1, 1};
-    uint32_t flushBlock[3] = {256, 1, 1};
+    // Clocks: sampled after the warm-up, while timed launches run (at most
+    // every 20 ms, between enqueueing and waiting, so the GPU is busy) and
+    // after the last repetition.
+    protocol::ClockSample during;
+    auto lastSample = std::chrono::steady_clock::time_point();
+    bool sampling = false;
 
     // One repetition: restore inouts, poison outputs, flush L2, then time the
     // launch sequence with events. Returns the time in ms, or < 0 on error.
@@ -722,10 +797,8 @@ private:
           return -1;
         }
       }
-      if (!device.launch(flush, flushGrid, flushBlock, 0, flushParams, error)) {
-        setError(error, nullptr);
+      if (!flushL2(flushBuffer))
         return -1;
-      }
       CUstream stream = device.getStream();
       CUresult result = api.EventRecord(start, stream);
       if (result != CUDA_SUCCESS) {
@@ -737,6 +810,13 @@ private:
       if (!enqueue(*timed.side, timed.buffers))
         return -1;
       api.EventRecord(stop, stream);
+      auto now = std::chrono::steady_clock::now();
+      if (sampling && now - lastSample >= std::chrono::milliseconds(20)) {
+        protocol::ClockSample sample;
+        if (sampleClocks(sample))
+          accumulateClockSample(during, sample);
+        lastSample = now;
+      }
       if (!synchronize(*timed.side))
         return -1;
       float ms = 0;
@@ -749,6 +829,14 @@ private:
     for (unsigned w = 0; ok && w < spec.warmup; ++w)
       for (TimedSide &timed : sides)
         ok = ok && repetition(timed, 0) >= 0;
+    if (ok) {
+      protocol::ClockSample before;
+      if (sampleClocks(before)) {
+        before.phase = "before";
+        reply.clocks.push_back(before);
+      }
+      sampling = true;
+    }
     auto wallStart = std::chrono::steady_clock::now();
     double wallLimitMs = spec.maxTimeMs * 4 + 10000;
     for (unsigned rep = 0; ok; ++rep) {
@@ -775,6 +863,16 @@ private:
           sides[0].stats.total + sides[1].stats.total >= spec.maxTimeMs ||
           wall >= wallLimitMs)
         break;
+    }
+    sampling = false;
+    if (ok) {
+      if (during.samples)
+        reply.clocks.push_back(during);
+      protocol::ClockSample after;
+      if (sampleClocks(after)) {
+        after.phase = "after";
+        reply.clocks.push_back(after);
+      }
     }
     // The recheck: one more repetition of each side, indistinguishable from
     // the timed ones (other poison pattern), whose outputs are compared with
@@ -868,10 +966,71 @@ private:
                      protocol::formatDouble(peak) + " GB/s");
   }
 
+  /// Collects the hardware counters of one extra, untimed run of each side
+  /// on fresh buffers holding the first seed's inputs, after an L2 flush.
+  /// Anything that keeps the profiler from working is a note, not an error;
+  /// only a failure of the run itself (a fault) is an error.
+  bool profile() {
+    if (!instruments.profiler) {
+      reply.notes.push_back(
+          {"profile", "profiling not available: this worker has no profiler"});
+      return true;
+    }
+    if (!loadHelpers())
+      return false;
+    ReplyError error;
+    DeviceBuffer flushBuffer;
+    if (!device.allocate(flushBytes(), flushBuffer, error) ||
+        !device.fill(flushBuffer, {4, 0}, error)) {
+      device.release(flushBuffer);
+      return setError(error, nullptr);
+    }
+    bool ok = true;
+    std::string lastNote;
+    for (Side *side : {&reference, &candidate}) {
+      BufferSet set;
+      if (!allocate(set)) {
+        ok = false;
+        break;
+      }
+      auto prepare = [&] {
+        return resetBuffers(set, firstPristine, 0) && flushL2(flushBuffer) &&
+               synchronize(*side);
+      };
+      auto run = [&] { return enqueue(*side, set) && synchronize(*side); };
+      protocol::ProfileMetrics metrics;
+      std::string note;
+      bool runFailed = false;
+      bool measured = false;
+      measured = instruments.profiler->profile(
+          device, static_cast<unsigned>(side->launches.size()), prepare, run,
+          metrics, note, runFailed);
+      release(set);
+      if (runFailed) {
+        ok = false;
+        break;
+      }
+      if (measured) {
+        metrics.program = side->name;
+        reply.metrics.push_back(std::move(metrics));
+      }
+      // One note per distinct message (the same reason applies to both
+      // sides when the profiler is not permitted).
+      if (!note.empty() && note != lastNote)
+        reply.notes.push_back({"profile", note});
+      lastNote = note;
+    }
+    device.release(flushBuffer);
+    return ok;
+  }
+
   Device &device;
   Compiler &compiler;
   const protocol::EvaluateRequest &request;
   Reply &reply;
+  Instruments instruments;
+  LoadedProgram helperLoaded;
+  bool clocksAvailable = true;
   Side reference;
   Side candidate;
   std::vector<std::string> kernels;
@@ -884,8 +1043,9 @@ private:
 } // namespace
 
 void worker::evaluate(Device &device, Compiler &compiler,
-                      const protocol::EvaluateRequest &request, Reply &reply) {
-  Evaluation evaluation(device, compiler, request, reply);
+                      const protocol::EvaluateRequest &request, Reply &reply,
+                      Instruments instruments) {
+  Evaluation evaluation(device, compiler, request, reply, instruments);
   evaluation.run();
 }
 

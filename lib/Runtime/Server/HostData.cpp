@@ -298,6 +298,53 @@ void worker::fillInit(HostArray &array, const protocol::InitSpec &init,
   }
 }
 
+double worker::defaultExtremeMagnitude(ElementType type) {
+  switch (type) {
+  case ElementType::F16:
+    return 1e2;
+  case ElementType::F64:
+    return 1e8;
+  default:
+    return 1e4;
+  }
+}
+
+bool worker::fillExtreme(HostArray &array, const protocol::InitSpec &init,
+                         uint64_t seed, std::string_view bufferName,
+                         double magnitude) {
+  fillInit(array, init, seed, bufferName);
+  if (!protocol::isFloating(array.type) ||
+      (init.dist != Distribution::Uniform && init.dist != Distribution::Normal))
+    return false;
+  if (!(magnitude > 0))
+    magnitude = defaultExtremeMagnitude(array.type);
+  // The smallest normal of the type: values below it are subnormal (or
+  // flushed to zero by code compiled with -ftz).
+  double minNormal = array.type == ElementType::F16   ? 0x1p-14
+                     : array.type == ElementType::F64 ? 0x1p-1022
+                                                      : 0x1p-126;
+  uint64_t nameHash = 0x84222325cbf29ce4ull;
+  for (unsigned char c : bufferName)
+    nameHash = (nameHash ^ c) * 0x100000001b3ull;
+  Random random(seed ^ nameHash ^ 0x5eed0fe77e3e5ull);
+  for (uint64_t i = 0; i < array.count; ++i) {
+    double pick = random.uniform();
+    double sign = random.uniform() < 0.5 ? -1.0 : 1.0;
+    double u = random.uniform();
+    if (pick < 0.3)
+      continue; // The usual random value.
+    if (pick < 0.4)
+      array.setValue(i, sign * 0.0);
+    else if (pick < 0.5)
+      array.setValue(i, sign * minNormal * (0.01 + 0.98 * u)); // Subnormal.
+    else if (pick < 0.6)
+      array.setValue(i, sign * minNormal * (1 + 15 * u)); // Tiny normal.
+    else
+      array.setValue(i, sign * magnitude * (0.5 + 0.5 * u));
+  }
+  return true;
+}
+
 //===----------------------------------------------------------------------===//
 // Poison
 //===----------------------------------------------------------------------===//

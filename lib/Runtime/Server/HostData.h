@@ -56,6 +56,23 @@ struct HostArray {
 void fillInit(HostArray &array, const protocol::InitSpec &init, uint64_t seed,
               std::string_view bufferName);
 
+/// The largest magnitude of the extreme-value input set when the request
+/// gives none: products and short sums of such values stay finite in the
+/// type, while exp() of them overflows (f16: 1e2, bf16 and f32: 1e4, f64:
+/// 1e8).
+double defaultExtremeMagnitude(ElementType type);
+
+/// Fills `array` with the extreme-value input set: for floating types whose
+/// init is random (uniform or normal), each element is, by a seeded draw,
+/// the usual random value (30%), +0 or -0 (10%), a subnormal or tiny
+/// normal of either sign (20%), or a large value of either sign in
+/// [magnitude / 2, magnitude] (40%); `magnitude` 0 means the type's default.
+/// Other buffers (integers, iota, constant, zero) get their usual contents:
+/// they often carry structure (indices, sizes) that extreme values would
+/// break. Returns whether extreme values were written.
+bool fillExtreme(HostArray &array, const protocol::InitSpec &init,
+                 uint64_t seed, std::string_view bufferName, double magnitude);
+
 /// The pattern written into outputs before a launch: a memset of `width`
 /// bytes (1, 2 or 4) with `word`. Two distinct patterns (which = 0 or 1) are
 /// used on alternate runs; for floating types both are NaNs with payloads a

@@ -10,6 +10,7 @@
 #include "CudaApi.h"
 #include "Device.h"
 #include "Evaluator.h"
+#include "Profiler.h"
 
 #include "cupilot/Runtime/Protocol.h"
 
@@ -43,7 +44,9 @@ bool writeAll(int fd, const std::string &data) {
 
 class Server {
 public:
-  explicit Server(const ServerOptions &options) : options(options) {}
+  explicit Server(const ServerOptions &options)
+      : options(options), profiler(options.cudaPath, options.cuptiLibrary),
+        nvml(options.nvmlLibrary) {}
 
   /// Handles one message; sets `stop` when the worker must exit.
   Reply handle(const Message &message, bool &stop) {
@@ -71,7 +74,7 @@ public:
                     "bad evaluate request: " + why);
       if (!openCompiler(reply) || !openDevice(reply))
         return reply;
-      evaluate(*device, *compiler, request, reply);
+      evaluate(*device, *compiler, request, reply, {&profiler, &nvml});
       stop = device->isLost();
       return reply;
     }
@@ -83,7 +86,16 @@ public:
                     "bad calibrate request: " + why);
       if (!openDevice(reply))
         return reply;
-      calibrate(*device, options.cacheDir, request, reply);
+      if (request.copy)
+        calibrate(*device, options.cacheDir, request, reply);
+      if (reply.ok && !request.flops.empty() && !device->isLost()) {
+        // NVRTC compiles the FMA kernels; without it only cached rates and
+        // cuBLAS are usable, and calibrateFlops says so.
+        Reply probe;
+        bool haveCompiler = openCompiler(probe);
+        calibrateFlops(*device, haveCompiler ? compiler.get() : nullptr,
+                       options.cacheDir, request, reply);
+      }
       stop = device->isLost();
       return reply;
     }
@@ -200,6 +212,8 @@ private:
   NvrtcApi nvrtc;
   std::unique_ptr<Compiler> compiler;
   std::unique_ptr<Device> device;
+  Profiler profiler;
+  Nvml nvml;
   /// Why the device could not be opened (tried once per worker).
   ReplyError deviceError;
 };
