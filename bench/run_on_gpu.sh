@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite on a GPU machine: evolves every naive kernel of
-# bench/kernels against its task in bench/tasks, then prints one table.
+# bench/kernels against its task in bench/tasks, times cuBLAS on the same
+# computations (bench/vendor/cublas_bench.cu, when nvcc is there), then
+# prints one table.
 #
 # Usage: bench/run_on_gpu.sh BIN_DIR RESOURCE_DIR OUT_DIR [extra --evolve flags]
 #   BIN_DIR       holds cupilot-opt and cupilot-worker (a CUPILOT_STATIC_LLVM
@@ -21,5 +23,17 @@ for k in $KERNELS; do
     --resource-dir "$RES" --strategies strategies --worker "$BIN/cupilot-worker" \
     "$@" 2>&1 | tee "$OUT/$k.log" || status=1
 done
-python3 bench/summarize.py "$OUT"/*.json | tee "$OUT/table.md"
+# The vendor library on the same computations, same card, same session.
+vendor=()
+NVCC=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+mkdir -p "$OUT/vendor"
+if [[ -x $NVCC ]] &&
+  "$NVCC" -O3 -arch=native bench/vendor/cublas_bench.cu -lcublas \
+    -o "$OUT/vendor/cublas_bench" > "$OUT/vendor/build.log" 2>&1 &&
+  "$OUT/vendor/cublas_bench" > "$OUT/vendor/cublas.json" 2> "$OUT/vendor/run.log"; then
+  vendor=(--vendor "$OUT/vendor/cublas.json")
+else
+  echo "vendor library timings unavailable (see $OUT/vendor/*.log)"
+fi
+python3 bench/summarize.py "${vendor[@]}" "$OUT"/*.json | tee "$OUT/table.md"
 exit $status

@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   auto strategy = parseStrategy(text, "fuzz.yaml");
   if (!strategy) {
-    std::string message =
-        expectError(strategy.takeError(), ExitCode::InputError, "parseStrategy");
+    std::string message = expectError(strategy.takeError(),
+                                      ExitCode::InputError, "parseStrategy");
     check(llvm::StringRef(message).starts_with("fuzz.yaml"),
           "a diagnostic does not start with the file name: " + message);
     return 0;
@@ -79,10 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   features.bindings["block_threads"] = "256";
   auto plan = lowerGenome(genome, *library, features);
   if (!plan)
-    llvm::handleAllErrors(plan.takeError(), [](const CupilotError &) {},
-                          [](const llvm::ErrorInfoBase &e) {
-                            fail("lowerGenome: not a CupilotError: " +
-                                 e.message());
-                          });
+    llvm::handleAllErrors(
+        plan.takeError(), [](const CupilotError &) {},
+        [](const llvm::ErrorInfoBase &e) {
+          fail("lowerGenome: not a CupilotError: " + e.message());
+        });
   return 0;
 }

@@ -48,7 +48,8 @@ template <typename T> static void checkTyped(const Message &message) {
   std::string once = encode(toMessage(typed));
   Message decoded;
   DecodeResult result = decode(once, decoded);
-  check(result.status == DecodeStatus::Complete && result.consumed == once.size(),
+  check(result.status == DecodeStatus::Complete &&
+            result.consumed == once.size(),
         "toMessage of an accepted message does not decode:\n" + once);
   T again;
   if (!fromMessage(decoded, again, error))

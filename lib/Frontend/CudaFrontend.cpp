@@ -63,13 +63,33 @@ public:
   void HandleDiagnostic(DiagnosticsEngine::Level level,
                         const Diagnostic &info) override {
     DiagnosticConsumer::HandleDiagnostic(level, info);
-    if (level >= DiagnosticsEngine::Error)
+    if (level >= DiagnosticsEngine::Error) {
       ++errors;
+      // Unprinted, the first errors go into the returned error instead, so
+      // that a caller that parses generated code (a rewritten source) can
+      // say what is wrong with it.
+      if (!print && firstErrors.size() < MaxKeptErrors) {
+        llvm::SmallString<128> text;
+        info.FormatDiagnostic(text);
+        std::string where;
+        if (info.hasSourceManager() && info.getLocation().isValid()) {
+          PresumedLoc p = info.getSourceManager().getPresumedLoc(
+              info.getSourceManager().getExpansionLoc(info.getLocation()));
+          if (p.isValid())
+            where = std::to_string(p.getLine()) + ":" +
+                    std::to_string(p.getColumn()) + ": ";
+        }
+        firstErrors.push_back(where + "error: " + text.str().str());
+      }
+    }
     if (print)
       printer.HandleDiagnostic(level, info);
   }
 
+  static constexpr size_t MaxKeptErrors = 5;
   unsigned errors = 0;
+  /// The first errors (line:col: error: message) when not printing.
+  std::vector<std::string> firstErrors;
 
 private:
   DiagnosticOptions diagOpts;
@@ -140,10 +160,15 @@ parseOneSide(StringRef file, const cupilot::FrontendOptions &options, bool devic
   std::vector<std::unique_ptr<ASTUnit>> asts;
   int status = tool.buildASTs(asts);
   const char *side = deviceSide ? "device" : "host";
-  if (diags.errors > 0)
+  if (diags.errors > 0) {
+    std::string details;
+    for (const std::string &e : diags.firstErrors)
+      details += "\n  " + e;
     return makeError(ExitCode::ParseError,
-                     "{0}: {1} error{2} while parsing the CUDA {3} side", file,
-                     diags.errors, diags.errors == 1 ? "" : "s", side);
+                     "{0}: {1} error{2} while parsing the CUDA {3} side{4}",
+                     file, diags.errors, diags.errors == 1 ? "" : "s", side,
+                     details);
+  }
   if (status != 0 || asts.size() != 1 || !asts.front())
     return makeError(ExitCode::ParseError,
                      "{0}: clang could not build an AST for the CUDA {1} side",

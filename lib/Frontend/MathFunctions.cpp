@@ -14,10 +14,10 @@ using namespace cupilot;
 // results are good enough is for verification against the task's
 // tolerances to decide.
 static const FastMathFunction Functions[] = {
-    {"expf", "exp", "__expf"},       {"exp10f", "exp10", "__exp10f"},
-    {"logf", "log", "__logf"},       {"log2f", "log2", "__log2f"},
-    {"log10f", "log10", "__log10f"}, {"sinf", "sin", "__sinf"},
-    {"cosf", "cos", "__cosf"},       {"tanf", "tan", "__tanf"},
+    {"expf", "exp", "__expf"},          {"exp10f", "exp10", "__exp10f"},
+    {"logf", "log", "__logf"},          {"log2f", "log2", "__log2f"},
+    {"log10f", "log10", "__log10f"},    {"sinf", "sin", "__sinf"},
+    {"cosf", "cos", "__cosf"},          {"tanf", "tan", "__tanf"},
     {"sincosf", "sincos", "__sincosf"}, {"powf", "pow", "__powf"},
 };
 

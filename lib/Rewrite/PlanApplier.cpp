@@ -181,7 +181,11 @@ llvm::Error verifyOutput(const RewriteResult &result, const KernelIndex &index,
   frontend.extraArgs.push_back("-I" + dir.str().str());
   auto parsed = parseCudaFile(path, frontend);
   if (!parsed) {
+    // Name the rewritten source (`--emit=source` shows it), not the
+    // temporary file; line:col of the errors refer to it.
     std::string why = llvm::toString(parsed.takeError());
+    if (llvm::StringRef(why).starts_with((path + ": ").str()))
+      why = why.substr(path.size() + 2);
     // The steps that can introduce errors are the ones that insert code.
     for (unsigned i = 0; i < plan.steps.size(); ++i)
       if (plan.steps[i].kind == "replace-kernel" ||
@@ -255,7 +259,7 @@ llvm::Expected<RewriteResult> cupilot::applyPlan(const ParsedFile &parsed,
     StepRule rule = findStepRule(step.kind);
     const KernelInfo *info = nullptr;
     const FunctionDecl *kernel = nullptr;
-    StepContext probe(ctx, plan, index, i, nullptr, nullptr, result);
+    StepContext probe(ctx, plan, index, i, nullptr, nullptr, result, options);
     if (!schema || !rule)
       return probe.refuseInPlan("", "step kind '" + step.kind +
                                         "' is not implemented yet");
@@ -285,7 +289,7 @@ llvm::Expected<RewriteResult> cupilot::applyPlan(const ParsedFile &parsed,
                                                 info->macro +
                                                 "'; expand the macro first");
     }
-    StepContext sc(ctx, plan, index, i, kernel, info, result);
+    StepContext sc(ctx, plan, index, i, kernel, info, result, options);
     if (llvm::Error err = rule(sc))
       return std::move(err);
     for (RewriteEdit &edit : sc.takeEdits())
@@ -327,8 +331,9 @@ void cupilot::printChanges(const RewriteResult &result, llvm::raw_ostream &os) {
       os << ")";
     }
     if (launch.gridDivisor != 1)
-      os << (launch.block.empty() ? "" : " and ") << "grid.x / "
-         << launch.gridDivisor << " (rounded up)";
+      os << (launch.block.empty() ? "" : " and ") << "grid."
+         << "xyz"[launch.gridDivisorDim] << " / " << launch.gridDivisor
+         << " (rounded up)";
     os << "\n";
   }
   for (const std::string &flag : result.compileFlags)

@@ -19,9 +19,9 @@ using namespace cupilot::rewrite;
 StepContext::StepContext(ASTContext &ctx, const RewritePlan &plan,
                          const KernelIndex &index, unsigned stepIndex,
                          const FunctionDecl *kernel, const KernelInfo *info,
-                         RewriteResult &result)
+                         RewriteResult &result, const ApplyOptions &options)
     : ctx(ctx), plan(plan), index(index), stepIndex(stepIndex), kernel(kernel),
-      info(info), result(result) {}
+      info(info), result(result), options(options) {}
 
 SourceManager &StepContext::getSourceManager() const {
   return ctx.getSourceManager();

@@ -45,7 +45,7 @@ public:
   StepContext(clang::ASTContext &ctx, const RewritePlan &plan,
               const KernelIndex &index, unsigned stepIndex,
               const clang::FunctionDecl *kernel, const KernelInfo *info,
-              RewriteResult &result);
+              RewriteResult &result, const ApplyOptions &options);
 
   clang::ASTContext &getASTContext() const { return ctx; }
   clang::SourceManager &getSourceManager() const;
@@ -57,6 +57,7 @@ public:
   const clang::FunctionDecl *getKernel() const { return kernel; }
   const KernelInfo *getKernelInfo() const { return info; }
   RewriteResult &getResult() { return result; }
+  const ApplyOptions &getOptions() const { return options; }
 
   /// Replaces the characters of `range` (in the main file) by `text`.
   llvm::Error replace(clang::CharSourceRange range, llvm::StringRef text);
@@ -86,6 +87,7 @@ private:
   const clang::FunctionDecl *kernel;
   const KernelInfo *info;
   RewriteResult &result;
+  const ApplyOptions &options;
   std::vector<RewriteEdit> edits;
 };
 

@@ -32,6 +32,7 @@ const Registration Rules[] = {
     {"replace-kernel", applyReplaceKernel},
     {"grid-stride", applyGridStride},
     {"coarsen", applyCoarsen},
+    {"coarsen-rows", applyCoarsenRows},
     {"vectorize", applyVectorize},
     {"warp-shuffle-reduce", applyWarpShuffleReduce},
     {"tile-to-shared", applyTileToShared},

@@ -13,6 +13,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <set>
+
 using namespace cupilot;
 using protocol::ErrorKind;
 
@@ -386,6 +388,25 @@ llvm::Expected<protocol::EvaluateRequest> cupilot::buildEvaluateRequest(
     request.extremes = extremes;
   }
   return request;
+}
+
+llvm::Expected<protocol::CompileRequest>
+cupilot::buildCompileRequest(const Task &task, llvm::StringRef candidateSource,
+                             const EvaluateOptions &options,
+                             llvm::StringRef arch) {
+  auto request = buildEvaluateRequest(task, 0, "", candidateSource, options);
+  if (!request)
+    return request.takeError();
+  protocol::CompileRequest compile;
+  compile.arch = options.arch.empty() ? arch.str() : options.arch;
+  compile.program = std::move(request->candidate);
+  // The worker resolves the kernels of the reference's launches in both
+  // programs (the candidate launches the same kernels).
+  std::set<std::string> seen;
+  for (const protocol::LaunchSpec &launch : request->launches)
+    if (seen.insert(launch.kernel).second)
+      compile.kernels.push_back(launch.kernel);
+  return compile;
 }
 
 //===----------------------------------------------------------------------===//

@@ -89,6 +89,9 @@ const ParamSchema ReplaceKernelParams[] = {
 const ParamSchema CoarsenParams[] = {
     {"factor", ParamType::Int, true, 2, 64, "elements per thread"},
 };
+const ParamSchema CoarsenRowsParams[] = {
+    {"factor", ParamType::Int, true, 2, 64, "consecutive rows per thread"},
+};
 const ParamSchema VectorizeParams[] = {
     {"width", ParamType::Int, true, 2, 4, "vector width: 2 or 4"},
 };
@@ -149,6 +152,9 @@ const StepSchema Schemas[] = {
     {"coarsen", true, CoarsenParams,
      "each thread handles `factor` elements, a block apart; the grid "
      "shrinks by `factor`"},
+    {"coarsen-rows", true, CoarsenRowsParams,
+     "in a 2-D kernel each thread handles `factor` consecutive rows; the "
+     "grid's y extent shrinks by `factor`"},
     {"vectorize", true, VectorizeParams,
      "float2/float4 (half2, ...) loads and stores with an alignment and size "
      "guard and a scalar path; the grid shrinks by `width`"},

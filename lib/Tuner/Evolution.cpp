@@ -12,7 +12,9 @@
 #include "cupilot/Support/Error.h"
 #include "cupilot/Support/Expression.h"
 #include "cupilot/Support/Hashing.h"
+#include "cupilot/Tuner/CompilePool.h"
 #include "cupilot/Tuner/Features.h"
+#include "cupilot/Tuner/Seeding.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -94,10 +96,11 @@ Task cupilot::applyLaunchChanges(const Task &task,
         for (unsigned d = 0; d < 3; ++d)
           launch.geometry.block[d] =
               std::to_string(d < change.block.size() ? change.block[d] : 1);
-      if (change.gridDivisor > 1)
-        launch.geometry.grid[0] = "ceil_div(" + launch.geometry.grid[0] +
-                                  ", " + std::to_string(change.gridDivisor) +
-                                  ")";
+      if (change.gridDivisor > 1) {
+        std::string &grid = launch.geometry.grid[change.gridDivisorDim];
+        grid = "ceil_div(" + grid + ", " + std::to_string(change.gridDivisor) +
+               ")";
+      }
     }
   }
   return result;
@@ -276,6 +279,15 @@ struct Scored {
   unsigned generation = 0;
 };
 
+/// A genome lowered and applied: the variant, or why there is none.
+struct Rewritten {
+  std::optional<Scored> failure;
+  std::string planYaml;
+  std::string source;
+  std::vector<std::string> flags;
+  Task candidateTask;
+};
+
 class Evolver {
 public:
   Evolver(const ParsedFile &parsed, const KernelIndex &index,
@@ -296,6 +308,16 @@ private:
                                          const FeatureSet &features,
                                          unsigned generation,
                                          llvm::StringRef origin);
+  /// Lowers and applies `genome`; remembered per genome and translation.
+  const Rewritten &rewrite(const Genome &genome, const FeatureSet &features,
+                           unsigned generation);
+  /// Queues the new variants of `population` (up to the evaluation budget
+  /// left) on the compile pool, in evaluation order.
+  llvm::Error compileAhead(const std::vector<Genome> &population);
+  std::string variantKeyOf(const Rewritten &r) const {
+    return sha256Hex(r.source) + "|" + llvm::join(r.flags, " ") + "|" +
+           sha256Hex(writeTask(r.candidateTask));
+  }
   llvm::Expected<Scored> evaluateSource(const Genome &genome,
                                         const std::string &planYaml,
                                         const std::string &source,
@@ -352,6 +374,14 @@ private:
   std::set<std::string> fromStrategist;
   /// Translator code by genome text.
   std::map<std::string, std::string> translations;
+
+  /// Rewrites by genome text (+ translation code).
+  std::map<std::string, Rewritten> rewrites;
+  /// Compiling ahead (options.jobs): tickets by variant key, and counts.
+  std::unique_ptr<CompilePool> pool;
+  std::map<std::string, size_t> ahead;
+  unsigned aheadCompiled = 0, aheadCached = 0, aheadFailed = 0,
+           aheadWorkerFailures = 0;
 };
 
 } // namespace
@@ -389,9 +419,8 @@ Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
                         const std::vector<std::string> &flags,
                         const Task &candidateTask, unsigned generation,
                         llvm::StringRef origin) {
-  std::string variantKey =
-      sha256Hex(source) + "|" + llvm::join(flags, " ") + "|" +
-      sha256Hex(writeTask(candidateTask));
+  std::string variantKey = sha256Hex(source) + "|" + llvm::join(flags, " ") +
+                           "|" + sha256Hex(writeTask(candidateTask));
   if (auto it = byVariant.find(variantKey); it != byVariant.end()) {
     // The same variant under another genome: no new evaluation.
     Scored s = it->second;
@@ -428,6 +457,24 @@ Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
     }
     ++reusedEvaluations;
   } else {
+    if (auto it = ahead.find(variantKey); it != ahead.end()) {
+      // Compiled ahead (or being compiled): the worker finds the cubin, or
+      // the compile error and its log, in the cache. Whatever happened
+      // there, the evaluation below is what counts.
+      CompileOutcome compiled = pool->wait(it->second);
+      ahead.erase(it);
+      switch (compiled.status) {
+      case CompileOutcome::Status::Compiled:
+        ++(compiled.cacheHit ? aheadCached : aheadCompiled);
+        break;
+      case CompileOutcome::Status::CompileError:
+        ++aheadFailed;
+        break;
+      case CompileOutcome::Status::WorkerFailure:
+        ++aheadWorkerFailures;
+        break;
+      }
+    }
     EvaluateOptions eval = options.evaluate;
     eval.candidateOptions = flags;
     eval.candidateTask = candidateTask;
@@ -478,14 +525,22 @@ Evolver::evaluateSource(const Genome &genome, const std::string &planYaml,
   return s;
 }
 
-llvm::Expected<Scored> Evolver::evaluateLowered(const Genome &genome,
-                                                const FeatureSet &features,
-                                                unsigned generation,
-                                                llvm::StringRef origin) {
+const Rewritten &Evolver::rewrite(const Genome &genome,
+                                  const FeatureSet &features,
+                                  unsigned generation) {
+  std::string memo = genome.str();
+  if (auto code = features.bindings.find(llm::TranslationBinding);
+      code != features.bindings.end())
+    memo += "\n" + code->second;
+  if (auto it = rewrites.find(memo); it != rewrites.end())
+    return it->second;
+  Rewritten &r = rewrites[memo];
   auto plan = lowerGenome(genome, library, features);
-  if (!plan)
-    return failure(genome, "lowering-error", llvm::toString(plan.takeError()),
-                   generation);
+  if (!plan) {
+    r.failure = failure(genome, "lowering-error",
+                        llvm::toString(plan.takeError()), generation);
+    return r;
+  }
   ApplyOptions apply;
   apply.frontend = options.frontend;
   apply.frontend.printDiagnostics = false;
@@ -494,18 +549,83 @@ llvm::Expected<Scored> Evolver::evaluateLowered(const Genome &genome,
     std::string why = llvm::toString(rewritten.takeError());
     // Keep the diagnostic's message, not the file path in front of it.
     size_t at = why.find("error: ");
-    return failure(genome, "illegal-rewrite",
-                   at == std::string::npos ? why : why.substr(at + 7),
-                   generation);
+    r.failure =
+        failure(genome, "illegal-rewrite",
+                at == std::string::npos ? why : why.substr(at + 7), generation);
+    return r;
   }
-  Task candidateTask = applyLaunchChanges(task, *rewritten);
+  r.candidateTask = applyLaunchChanges(task, *rewritten);
   if (rewritten->source == original && rewritten->compileFlags.empty() &&
-      writeTask(candidateTask) == writeTask(task) && !genome.genes.empty())
-    return failure(genome, "no-op", "the plan does not change the kernel",
-                   generation);
-  return evaluateSource(genome, writePlan(*plan), rewritten->source,
-                        rewritten->compileFlags, candidateTask, generation,
-                        origin);
+      writeTask(r.candidateTask) == writeTask(task) && !genome.genes.empty()) {
+    r.failure = failure(genome, "no-op", "the plan does not change the kernel",
+                        generation);
+    return r;
+  }
+  r.planYaml = writePlan(*plan);
+  r.source = std::move(rewritten->source);
+  r.flags = std::move(rewritten->compileFlags);
+  return r;
+}
+
+llvm::Expected<Scored> Evolver::evaluateLowered(const Genome &genome,
+                                                const FeatureSet &features,
+                                                unsigned generation,
+                                                llvm::StringRef origin) {
+  const Rewritten &r = rewrite(genome, features, generation);
+  if (r.failure) {
+    Scored s = *r.failure;
+    s.generation = generation;
+    return s;
+  }
+  return evaluateSource(genome, r.planYaml, r.source, r.flags, r.candidateTask,
+                        generation, origin);
+}
+
+llvm::Error Evolver::compileAhead(const std::vector<Genome> &population) {
+  if (!pool)
+    return llvm::Error::success();
+  FeatureSet features = makeFeatureSet(kernel, &task, "");
+  unsigned queued = 0;
+  unsigned budget = options.maxEvaluations > newEvaluations
+                        ? options.maxEvaluations - newEvaluations
+                        : 0;
+  for (const Genome &genome : population) {
+    if (queued >= budget)
+      break;
+    // Translated genomes wait for their code, asked for when evaluated.
+    if (genome.genes.empty() || byGenome.count(genome.str()) ||
+        needsTranslation(genome))
+      continue;
+    const Rewritten &r = rewrite(genome, features, 0);
+    if (r.failure)
+      continue;
+    std::string variantKey = variantKeyOf(r);
+    if (byVariant.count(variantKey) || ahead.count(variantKey))
+      continue;
+    EvaluationKey key;
+    key.kernelFingerprint = kernel.fingerprint;
+    key.gpuArch = device.arch;
+    key.taskShape = shape;
+    key.sourceHash = sha256Hex(r.source + "\n" + writeTask(r.candidateTask));
+    key.compileOptions = llvm::join(r.flags, " ");
+    auto existing = db.findEvaluation(key);
+    if (!existing)
+      return existing.takeError();
+    if (*existing)
+      continue;
+    EvaluateOptions eval = options.evaluate;
+    eval.candidateOptions = r.flags;
+    eval.candidateTask = r.candidateTask;
+    auto request = buildCompileRequest(task, r.source, eval, device.arch);
+    if (!request) {
+      // The evaluation reports it.
+      llvm::consumeError(request.takeError());
+      continue;
+    }
+    ahead[variantKey] = pool->submit(std::move(*request));
+    ++queued;
+  }
+  return llvm::Error::success();
 }
 
 bool Evolver::needsTranslation(const Genome &genome) const {
@@ -652,6 +772,15 @@ llvm::Expected<KernelEvolution> Evolver::run() {
   if (!shapeKey)
     return shapeKey.takeError();
   shape = *shapeKey;
+  if (options.jobs > 0) {
+    if (worker.getOptions().cacheDir.empty())
+      log << "[" << kernel.qualifiedName
+          << "] compiling ahead needs a worker cache directory; the GPU "
+             "worker compiles each candidate\n";
+    else
+      pool = std::make_unique<CompilePool>(worker.getOptions(), options.jobs,
+                                           options.evaluate.timeout);
+  }
   if (options.llm.isEnabled()) {
     assistant.emplace(options.llm);
     log << "[" << kernel.qualifiedName << "] LLM: " << options.llm.describe()
@@ -697,21 +826,37 @@ llvm::Expected<KernelEvolution> Evolver::run() {
     log << s->id << (s == applicable.back() ? "" : ", ");
   log << "\n";
 
-  // Seed: best genomes of other kernels that fit this one, one genome per
+  // What this kernel is, for later runs on other kernels to compare with.
+  KernelProfile profile;
+  profile.kernelFingerprint = kernel.fingerprint;
+  profile.gpuArch = device.arch;
+  profile.taskShape = shape;
+  profile.kernelName = kernel.qualifiedName;
+  profile.rooflineClass = rooflineClass;
+  for (const auto &entry : features.numbers)
+    profile.features[entry.getKey().str()] = entry.getValue();
+  if (llvm::Error e = db.recordKernelProfile(profile))
+    return std::move(e);
+
+  // Seed: the best genomes of this kernel and of similar kernels in the
+  // database (Seeding.h) that apply to this one, then one genome per
   // applicable strategy (the steering class first), then random ones.
   std::vector<Genome> population;
   std::set<std::string> seeded;
   auto add = [&](Genome g) {
     g = normalizeGenome(std::move(g), library, applicable);
     if (g.genes.empty() || !seeded.insert(g.str()).second)
-      return;
+      return false;
     population.push_back(std::move(g));
+    return true;
   };
-  auto known = db.listBest(16);
+  auto known = db.listBest(1000);
   if (!known)
     return known.takeError();
-  for (const BestVariant &b : *known) {
-    auto g = parseGenome(b.genome);
+  for (const SeedCandidate &c : rankSeeds(*known, profile)) {
+    if (population.size() >= options.population / 2)
+      break;
+    auto g = parseGenome(c.best.genome);
     if (!g) {
       llvm::consumeError(g.takeError());
       continue;
@@ -721,10 +866,17 @@ llvm::Expected<KernelEvolution> Evolver::run() {
         return s->id == gene.strategy;
       });
     });
-    if (fits && !verifyGenome(*g, library))
-      add(*g);
-    if (population.size() >= options.population / 2)
-      break;
+    if (!fits)
+      continue;
+    if (llvm::Error e = verifyGenome(*g, library)) {
+      llvm::consumeError(std::move(e));
+      continue;
+    }
+    if (!add(*g))
+      continue;
+    log << "[" << kernel.qualifiedName << "] seed from the database: "
+        << population.back().str() << " ("
+        << llvm::formatv("{0:F3}x", c.best.speedup) << ", " << c.why << ")\n";
   }
   std::vector<const Strategy *> ordered = applicable;
   std::stable_partition(ordered.begin(), ordered.end(), [&](const Strategy *s) {
@@ -746,6 +898,8 @@ llvm::Expected<KernelEvolution> Evolver::run() {
   double previousBest = bestSpeedup;
   for (unsigned gen = 1; gen <= options.generations && budgetLeft(); ++gen) {
     askStrategist(gen, population, applicable);
+    if (llvm::Error e = compileAhead(population))
+      return std::move(e);
     std::vector<Scored> scored;
     for (size_t i = 0; i < population.size(); ++i) {
       if (!budgetLeft())
@@ -820,6 +974,13 @@ llvm::Expected<KernelEvolution> Evolver::run() {
   }
   if (options.terminal)
     log << "\n";
+  if (pool)
+    log << "[" << kernel.qualifiedName << "] compiled ahead on "
+        << pool->getJobs() << " worker(s): " << aheadCompiled << " compiled, "
+        << aheadCached << " already cached, " << aheadFailed
+        << " compile error(s), " << aheadWorkerFailures
+        << " left to the GPU worker\n";
+  pool.reset();
 
   KernelEvolution result;
   result.evaluations = newEvaluations;

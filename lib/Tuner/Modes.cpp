@@ -41,6 +41,12 @@ std::string cupilot::getDefaultStrategiesDir() {
   return CUPILOT_DEFAULT_STRATEGIES_DIR;
 }
 
+std::string cupilot::getTemplatesDir(llvm::StringRef strategiesDir) {
+  llvm::SmallString<256> dir(strategiesDir);
+  llvm::sys::path::append(dir, "templates");
+  return dir.str().str();
+}
+
 static llvm::Error writeFile(llvm::StringRef path,
                              llvm::function_ref<void(llvm::raw_ostream &)> fn) {
   if (llvm::Error err = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
@@ -113,6 +119,8 @@ llvm::Error cupilot::runEvaluate(const ModeOptions &options) {
       return input.takeError();
     ApplyOptions apply;
     apply.frontend = options.frontend;
+  apply.templatesDir = getTemplatesDir(options.strategiesDir);
+    apply.templatesDir = getTemplatesDir(options.strategiesDir);
     auto rewritten = applyPlan(input->parsed, input->index, *plan, apply);
     if (!rewritten)
       return rewritten.takeError();
@@ -192,6 +200,7 @@ static llvm::Expected<std::string> bestSource(const ModeOptions &options,
   }
   ApplyOptions apply;
   apply.frontend = options.frontend;
+  apply.templatesDir = getTemplatesDir(options.strategiesDir);
   auto rewritten = applyPlan(input.parsed, input.index, *plan, apply);
   if (!rewritten)
     return rewritten.takeError();
@@ -282,6 +291,7 @@ llvm::Error cupilot::runGenome(const ModeOptions &options, bool emitSource) {
                      [&](llvm::raw_ostream &os) { os << writePlan(*plan); });
   ApplyOptions apply;
   apply.frontend = options.frontend;
+  apply.templatesDir = getTemplatesDir(options.strategiesDir);
   auto rewritten = applyPlan(input->parsed, input->index, *plan, apply);
   if (!rewritten)
     return rewritten.takeError();
@@ -335,7 +345,17 @@ llvm::Error cupilot::runEvolve(const ModeOptions &options) {
   auto db = TuningDatabase::open(options.dbPath);
   if (!db)
     return db.takeError();
-  auto worker = Worker::start(options.worker);
+  // Compiling ahead fills the GPU worker's cubin cache: without a cache
+  // directory, one next to the database.
+  WorkerOptions workerOptions = options.worker;
+  if (options.evolve.jobs > 0 && workerOptions.cacheDir.empty()) {
+    llvm::SmallString<256> cache(options.dbPath);
+    llvm::sys::fs::make_absolute(cache);
+    llvm::sys::path::remove_filename(cache);
+    llvm::sys::path::append(cache, "cubins");
+    workerOptions.cacheDir = std::string(cache);
+  }
+  auto worker = Worker::start(workerOptions);
   if (!worker)
     return worker.takeError();
   auto device = measureDevice(**worker, options.evolve.evaluate.timeout);

@@ -8,6 +8,7 @@
 #include "cupilot/Support/Error.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 
 #include <sqlite3.h>
@@ -57,7 +58,24 @@ CREATE TABLE best (
     R"sql(
 ALTER TABLE evaluations ADD COLUMN origin TEXT NOT NULL DEFAULT 'engine';
 )sql",
+    // 2 -> 3: kernel features and roofline class, for seeding from similar
+    // kernels (docs/TuningDatabase.md).
+    R"sql(
+CREATE TABLE kernel_profiles (
+  kernel_fingerprint TEXT NOT NULL,
+  gpu_arch TEXT NOT NULL,
+  task_shape TEXT NOT NULL,
+  kernel_name TEXT NOT NULL,
+  roofline_class TEXT NOT NULL,
+  features_json TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (kernel_fingerprint, gpu_arch, task_shape)
+);
+)sql",
 };
+static_assert(sizeof(Migrations) / sizeof(Migrations[0]) ==
+                  TuningDatabase::SchemaVersion,
+              "one migration per schema version");
 
 /// A prepared statement that finalizes itself.
 class Statement {
@@ -91,6 +109,7 @@ public:
              : std::string();
   }
   int64_t integer(int col) { return sqlite3_column_int64(stmt, col); }
+  bool isNull(int col) { return sqlite3_column_type(stmt, col) == SQLITE_NULL; }
   std::optional<double> real(int col) {
     if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
       return std::nullopt;
@@ -408,13 +427,47 @@ llvm::Expected<bool> TuningDatabase::offerBest(int64_t evaluationId) {
   return true;
 }
 
+/// Features as a JSON object of numbers (sorted by name: std::map).
+static std::string featuresToJSON(const std::map<std::string, double> &f) {
+  llvm::json::Object o;
+  for (const auto &[name, value] : f)
+    o[name] = value;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::json::Value(std::move(o));
+  return text;
+}
+
+static std::map<std::string, double> featuresFromJSON(llvm::StringRef text) {
+  std::map<std::string, double> out;
+  auto json = llvm::json::parse(text);
+  if (!json) {
+    llvm::consumeError(json.takeError());
+    return out;
+  }
+  if (const llvm::json::Object *o = json->getAsObject())
+    for (const auto &[name, value] : *o)
+      if (std::optional<double> v = value.getAsNumber())
+        out[name.str()] = *v;
+  return out;
+}
+
 static llvm::Expected<std::vector<BestVariant>>
-queryBest(sqlite3 *db, const std::string &path, llvm::StringRef where,
-          llvm::StringRef fingerprint, unsigned limit) {
+queryBest(sqlite3 *db, const std::string &path, int version,
+          llvm::StringRef where, llvm::StringRef fingerprint, unsigned limit) {
+  // Files before version 3 have no profiles.
+  bool profiles = version >= 3;
   std::string sql =
       "SELECT b.kernel_fingerprint, b.gpu_arch, b.task_shape, e.kernel_name, "
-      "e.id, e.genome, e.plan_yaml, e.speedup FROM best b JOIN evaluations e "
-      "ON e.id = b.evaluation_id " +
+      "e.id, e.genome, e.plan_yaml, e.speedup" +
+      std::string(profiles ? ", p.kernel_name, p.roofline_class, "
+                             "p.features_json FROM best b JOIN evaluations e "
+                             "ON e.id = b.evaluation_id LEFT JOIN "
+                             "kernel_profiles p ON p.kernel_fingerprint = "
+                             "b.kernel_fingerprint AND p.gpu_arch = b.gpu_arch "
+                             "AND p.task_shape = b.task_shape "
+                           : " FROM best b JOIN evaluations e ON e.id = "
+                             "b.evaluation_id ") +
       where.str() +
       " ORDER BY e.speedup DESC, b.gpu_arch, b.task_shape, "
       "b.kernel_fingerprint LIMIT " +
@@ -436,6 +489,16 @@ queryBest(sqlite3 *db, const std::string &path, llvm::StringRef where,
     b.genome = s.text(5);
     b.planYaml = s.text(6);
     b.speedup = s.real(7).value_or(0);
+    if (profiles && !s.isNull(8)) {
+      KernelProfile p;
+      p.kernelFingerprint = b.kernelFingerprint;
+      p.gpuArch = b.gpuArch;
+      p.taskShape = b.taskShape;
+      p.kernelName = s.text(8);
+      p.rooflineClass = s.text(9);
+      p.features = featuresFromJSON(s.text(10));
+      b.profile = std::move(p);
+    }
     out.push_back(std::move(b));
   }
   if (rc != SQLITE_DONE)
@@ -445,11 +508,65 @@ queryBest(sqlite3 *db, const std::string &path, llvm::StringRef where,
 
 llvm::Expected<std::vector<BestVariant>>
 TuningDatabase::findBest(llvm::StringRef kernelFingerprint) {
-  return queryBest(db, path, "WHERE b.kernel_fingerprint=?1",
+  return queryBest(db, path, version, "WHERE b.kernel_fingerprint=?1",
                    kernelFingerprint, 1000);
 }
 
 llvm::Expected<std::vector<BestVariant>>
 TuningDatabase::listBest(unsigned limit) {
-  return queryBest(db, path, "", "", limit);
+  return queryBest(db, path, version, "", "", limit);
+}
+
+llvm::Error TuningDatabase::recordKernelProfile(const KernelProfile &p) {
+  if (version < 3)
+    return makeError(ExitCode::InputError,
+                     "tuning database '{0}' has schema version {1}, which "
+                     "keeps no kernel profiles (open it read-write to "
+                     "migrate)",
+                     path, version);
+  Statement s(db, "INSERT OR REPLACE INTO kernel_profiles "
+                  "(kernel_fingerprint, gpu_arch, task_shape, kernel_name, "
+                  "roofline_class, features_json, updated_at) VALUES (?1, "
+                  "?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!s.ok())
+    return sqliteError(db, path, "cannot record a kernel profile");
+  s.bind(1, p.kernelFingerprint);
+  s.bind(2, p.gpuArch);
+  s.bind(3, p.taskShape);
+  s.bind(4, p.kernelName);
+  s.bind(5, p.rooflineClass);
+  s.bind(6, featuresToJSON(p.features));
+  s.bind(7, now());
+  if (s.step() != SQLITE_DONE)
+    return sqliteError(db, path, "cannot record a kernel profile");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::optional<KernelProfile>>
+TuningDatabase::findKernelProfile(llvm::StringRef kernelFingerprint,
+                                  llvm::StringRef gpuArch,
+                                  llvm::StringRef taskShape) {
+  if (version < 3)
+    return std::nullopt;
+  Statement s(db, "SELECT kernel_name, roofline_class, features_json FROM "
+                  "kernel_profiles WHERE kernel_fingerprint=?1 AND "
+                  "gpu_arch=?2 AND task_shape=?3");
+  if (!s.ok())
+    return sqliteError(db, path, "cannot read kernel profiles");
+  s.bind(1, kernelFingerprint);
+  s.bind(2, gpuArch);
+  s.bind(3, taskShape);
+  int rc = s.step();
+  if (rc == SQLITE_DONE)
+    return std::nullopt;
+  if (rc != SQLITE_ROW)
+    return sqliteError(db, path, "cannot read kernel profiles");
+  KernelProfile p;
+  p.kernelFingerprint = kernelFingerprint.str();
+  p.gpuArch = gpuArch.str();
+  p.taskShape = taskShape.str();
+  p.kernelName = s.text(0);
+  p.rooflineClass = s.text(1);
+  p.features = featuresFromJSON(s.text(2));
+  return p;
 }

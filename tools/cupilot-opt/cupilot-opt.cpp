@@ -24,6 +24,9 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <thread>
+
 using namespace cupilot;
 namespace cl = llvm::cl;
 
@@ -150,6 +153,13 @@ static cl::opt<unsigned> patience("patience",
                                   cl::desc("Evolution: generations without "
                                            "improvement before stopping"),
                                   cl::init(2), cl::cat(category));
+static cl::opt<unsigned>
+    jobs("jobs",
+         cl::desc("Evolution: compile-only workers that compile candidates "
+                  "ahead of the GPU worker (default: the number of cores; 0: "
+                  "none)"),
+         cl::init(std::max(1u, std::thread::hardware_concurrency())),
+         cl::cat(category));
 static cl::opt<unsigned> evalTimeout("eval-timeout",
                                      cl::desc("Seconds per worker request"),
                                      cl::init(120), cl::cat(category));
@@ -224,6 +234,8 @@ static llvm::Error runPlan(const FrontendOptions &options) {
   KernelIndex index = buildKernelIndex(*parsed);
   ApplyOptions applyOptions;
   applyOptions.frontend = options;
+  if (!strategiesDir.empty())
+    applyOptions.templatesDir = getTemplatesDir(strategiesDir);
   auto result = applyPlan(*parsed, index, *plan, applyOptions);
   if (!result)
     return result.takeError();
@@ -249,6 +261,7 @@ static ModeOptions makeModeOptions(const FrontendOptions &frontend) {
   m.kernel = kernelName;
   m.strategiesDir =
       strategiesDir.empty() ? getDefaultStrategiesDir() : strategiesDir;
+  m.evolve.templatesDir = getTemplatesDir(m.strategiesDir);
   m.dbPath = dbPath;
   m.reportPrefix = reportPrefix;
   m.bestArch = bestArch;
@@ -262,6 +275,7 @@ static ModeOptions makeModeOptions(const FrontendOptions &frontend) {
   m.evolve.wallTime = std::chrono::seconds(timeBudget);
   m.evolve.patience = patience;
   m.evolve.frontend = frontend;
+  m.evolve.jobs = jobs;
   m.evolve.evaluate.timeout = std::chrono::seconds(evalTimeout);
   m.evolve.evaluate.worker = m.worker;
   m.evolve.terminal = llvm::sys::Process::StandardErrIsDisplayed();

@@ -1,4 +1,5 @@
-//===- YamlHardeningTest.cpp - Plan and strategy reading under hostile input ==//
+//===- YamlHardeningTest.cpp - Plan and strategy reading under hostile input
+//==//
 //
 // Part of cupilot.
 //
@@ -88,8 +89,9 @@ TEST(YamlHardeningTest, OneDocumentPerFile) {
 TEST(YamlHardeningTest, CyclicAliasIsRejected) {
   EXPECT_THAT(planError("a: &a [*a]\n"),
               HasSubstr("error: through aliases, the plan reads more than"));
-  EXPECT_THAT(strategyError("id: x\nparameters: &p [*p]\n"),
-              HasSubstr("error: through aliases, the strategy reads more than"));
+  EXPECT_THAT(
+      strategyError("id: x\nparameters: &p [*p]\n"),
+      HasSubstr("error: through aliases, the strategy reads more than"));
 }
 
 // "Billion laughs": a small file that stands for far more text than a file
@@ -131,9 +133,9 @@ TEST(YamlHardeningTest, DeepNestingIsReported) {
 // trip (fuzz/regressions/fuzz-plan-yaml/roundtrip-*).
 TEST(YamlHardeningTest, CodeSurvivesWritingAndReading) {
   for (const char *code :
-       {"__global__ void k() {}\n", "__global__ void k() {}",
-        "x\n}\x0f", "  indented\n", "a\n\n", "a \nb\n", "\n\nlate\n",
-        "tab\tin\n\tside\n", "quote \" and \\ backslash\n"}) {
+       {"__global__ void k() {}\n", "__global__ void k() {}", "x\n}\x0f",
+        "  indented\n", "a\n\n", "a \nb\n", "\n\nlate\n", "tab\tin\n\tside\n",
+        "quote \" and \\ backslash\n"}) {
     RewritePlan plan;
     plan.name = "p";
     RewriteStep step;
@@ -148,7 +150,8 @@ TEST(YamlHardeningTest, CodeSurvivesWritingAndReading) {
     std::string written = writePlan(plan);
     auto reread = parsePlan(written, "w.yaml");
     ASSERT_TRUE(static_cast<bool>(reread))
-        << llvm::toString(reread.takeError()) << "\n" << written;
+        << llvm::toString(reread.takeError()) << "\n"
+        << written;
     ASSERT_EQ(reread->steps.size(), 1u);
     ASSERT_EQ(reread->steps[0].params.size(), 1u);
     EXPECT_EQ(reread->steps[0].params[0].stringValue, code) << written;

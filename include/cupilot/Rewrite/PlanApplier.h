@@ -54,9 +54,13 @@ struct LaunchChange {
   SourceLoc loc;
   /// The new block shape; empty when the block did not change.
   std::vector<int64_t> block;
-  /// The grid's x extent is now the old one divided by this, rounded up
-  /// (steps that give each thread several elements); 1 when unchanged.
+  /// The grid's extent `gridDivisorDim` is now the old one divided by this,
+  /// rounded up (steps that give each thread several elements or rows); 1
+  /// when unchanged.
   int64_t gridDivisor = 1;
+  /// The grid dimension `gridDivisor` divides: 0 (x: coarsen, vectorize) or
+  /// 1 (y: coarsen-rows).
+  unsigned gridDivisorDim = 0;
 };
 
 struct RewriteResult {
@@ -76,6 +80,11 @@ struct ApplyOptions {
   FrontendOptions frontend;
   /// Re-parse the output even when no step requires it.
   bool verifyOutput = false;
+  /// Where instantiate-template finds templates named without a path
+  /// (`templates/` of the strategy library in use); empty: `templates/`
+  /// under $CUPILOT_STRATEGIES, else under the configured strategies
+  /// directory.
+  std::string templatesDir;
 };
 
 /// Applies `plan` to `parsed` (whose kernel index is `index`).

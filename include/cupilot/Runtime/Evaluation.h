@@ -205,6 +205,15 @@ llvm::Expected<protocol::EvaluateRequest> buildEvaluateRequest(
     const Task &task, size_t shape, llvm::StringRef referenceSource,
     llvm::StringRef candidateSource, const EvaluateOptions &options);
 
+/// The compile-only request for the candidate of `buildEvaluateRequest`:
+/// the same program (name, options, source) and name expressions (the
+/// launched kernels, in order of first launch), for `arch` (a worker
+/// without a device must be told the device's), so that it fills the
+/// worker cache under the key the evaluation will look up.
+llvm::Expected<protocol::CompileRequest>
+buildCompileRequest(const Task &task, llvm::StringRef candidateSource,
+                    const EvaluateOptions &options, llvm::StringRef arch);
+
 /// Evaluates `candidateSource` against `referenceSource` (the original
 /// kernel unless the task names another reference) on `worker`.
 llvm::Expected<EvaluationResult> evaluateTask(Worker &worker, const Task &task,

@@ -7,10 +7,12 @@
 // Evolves one kernel of a parsed file against its task: genomes (ordered
 // sets of strategies with bound parameters) are seeded from the strategies
 // that apply to the kernel and its measured roofline class and from the best
-// genomes of other kernels in the tuning database; each generation keeps the
-// elite, breeds children by strategy-level crossover and mutation steered by
-// the roofline class, deduplicates identical variants, and evaluates the rest
-// on the GPU worker. Every evaluation is committed to the database before
+// genomes of this and similar kernels in the tuning database (Seeding.h);
+// each generation keeps the elite, breeds children by strategy-level
+// crossover and mutation steered by the roofline class, deduplicates
+// identical variants, compiles the new ones ahead on compile-only workers
+// (CompilePool.h) and evaluates them, in order, on the GPU worker. Every
+// evaluation is committed to the database before
 // the next starts, and evaluations already in the database are reused, so a
 // killed run resumes where it stopped; with the same measurements, a seed
 // reproduces the run.
@@ -55,6 +57,8 @@ struct EvolveOptions {
   bool terminal = false;
   /// Frontend options, used when a rewrite step re-parses its output.
   FrontendOptions frontend;
+  /// Where instantiate-template finds named templates (ApplyOptions).
+  std::string templatesDir;
   /// The LLM (docs/LLM.md). When enabled, the Strategist is asked once per
   /// generation for up to `llmGenomesPerGeneration` genomes, the Translator
   /// writes the code of strategies that need it, and the Revisor gets one
@@ -62,6 +66,11 @@ struct EvolveOptions {
   /// strategies that need a Translator do not apply.
   llm::Config llm;
   unsigned llmGenomesPerGeneration = 4;
+  /// Compile-only workers (CompilePool.h) that compile each generation's
+  /// candidates ahead of the GPU worker into its cache directory (which the
+  /// GPU worker must have); 0: the GPU worker compiles each candidate as it
+  /// evaluates it. Results do not depend on it.
+  unsigned jobs = 0;
 };
 
 /// Measured device ceilings used to place variants on the roofline.

@@ -45,6 +45,9 @@ struct ModeOptions {
 
 /// Default strategy directory: $CUPILOT_STRATEGIES, else the build's.
 std::string getDefaultStrategiesDir();
+/// The template directory of a strategy library (`DIR/templates`), where
+/// instantiate-template finds templates named without a path.
+std::string getTemplatesDir(llvm::StringRef strategiesDir);
 
 /// `--evaluate`: the original (or `--plan`'s variant) against the original.
 llvm::Error runEvaluate(const ModeOptions &options);

@@ -22,6 +22,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,19 @@ struct EvaluationRecord {
   std::string createdAt;
 };
 
+/// What evolution measured about a kernel (schema version 3): its features
+/// (`makeFeatureSet` numbers) and its roofline class on one arch and task
+/// shape. Seeding compares kernels by these (Seeding.h).
+struct KernelProfile {
+  std::string kernelFingerprint;
+  std::string gpuArch;
+  std::string taskShape;
+  std::string kernelName;
+  /// `memory`, `compute`, `latency` or empty.
+  std::string rooflineClass;
+  std::map<std::string, double> features;
+};
+
 struct BestVariant {
   std::string kernelFingerprint;
   std::string gpuArch;
@@ -74,12 +88,15 @@ struct BestVariant {
   std::string genome;
   std::string planYaml;
   double speedup = 0;
+  /// The profile of its kernel on its arch and shape, when one was recorded
+  /// (listBest on a version-3 file).
+  std::optional<KernelProfile> profile;
 };
 
 class TuningDatabase {
 public:
   /// The schema version this build writes.
-  static constexpr int SchemaVersion = 2;
+  static constexpr int SchemaVersion = 3;
 
   /// Opens (creating the file and its directory if needed) and migrates.
   static llvm::Expected<TuningDatabase> open(llvm::StringRef path);
@@ -112,8 +129,16 @@ public:
   /// Best variants of a kernel (all archs and shapes), highest speedup first.
   llvm::Expected<std::vector<BestVariant>>
   findBest(llvm::StringRef kernelFingerprint);
-  /// Genomes of the best variants of all kernels, highest speedup first.
+  /// Genomes of the best variants of all kernels, highest speedup first,
+  /// each with its kernel's profile when one was recorded.
   llvm::Expected<std::vector<BestVariant>> listBest(unsigned limit);
+
+  /// Records (or replaces) the profile of a kernel on an arch and shape.
+  llvm::Error recordKernelProfile(const KernelProfile &profile);
+  /// The profile of (kernel, arch, shape), if one was recorded.
+  llvm::Expected<std::optional<KernelProfile>>
+  findKernelProfile(llvm::StringRef kernelFingerprint, llvm::StringRef gpuArch,
+                    llvm::StringRef taskShape);
 
 private:
   TuningDatabase(std::string path, sqlite3 *db) : path(std::move(path)), db(db) {}

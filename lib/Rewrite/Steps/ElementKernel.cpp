@@ -21,6 +21,7 @@
 #include "clang/AST/Stmt.h"
 #include "clang/Basic/SourceManager.h"
 #include "clang/Lex/Lexer.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <optional>
 
@@ -48,21 +49,25 @@ bool isWarpIntrinsicName(llvm::StringRef name) {
          name.starts_with("__reduce_") || name == "__any" || name == "__all";
 }
 
+/// "an element", "a row".
+std::string withArticle(llvm::StringRef unit) {
+  return (llvm::StringRef("aeiou").contains(unit.front()) ? "an " : "a ") +
+         unit.str();
+}
+
 /// The first thing in a statement that keeps it from running several times
-/// per thread (the per-element body), or from being left once per thread
-/// (`outside`: statements around the body).
+/// per thread (the repeated code), or from being left once per thread
+/// (`outside`: statements around the repeated code).
 class ElementChecker : public RecursiveASTVisitor<ElementChecker> {
 public:
-  ElementChecker(SourceRange body, const VarDecl *index, bool outside,
-                 bool allowThreadIdx)
-      : body(body), index(index), outside(outside),
-        allowThreadIdx(allowThreadIdx) {}
+  ElementChecker(const RepeatedCode &code, bool outside)
+      : code(code), outside(outside), unit(code.unit) {}
 
   bool VisitReturnStmt(ReturnStmt *s) {
     note(s->getBeginLoc(),
-         outside ? "the kernel returns outside the per-element code"
-                 : "the per-element code returns; skip the rest of the "
-                   "element with an if instead");
+         outside ? "the kernel returns outside the per-" + unit + " code"
+                 : "the per-" + unit + " code returns; skip the rest of the " +
+                       unit + " with an if instead");
     return true;
   }
   bool VisitGotoStmt(GotoStmt *s) {
@@ -89,13 +94,15 @@ public:
     else if (isWarpIntrinsicName(name))
       note(call->getBeginLoc(), "the kernel uses the warp intrinsic '" + name +
                                     "', which exchanges values between "
-                                    "the threads that own elements");
+                                    "the threads that own " +
+                                    unit + "s");
     else if (outside && !isPureLibraryCall(call))
       note(call->getBeginLoc(),
            "the kernel calls '" + (name.empty() ? "a function" : name) +
-               "' outside the per-element code, which could have effects "
-               "the step would repeat or drop; move the call into the "
-               "per-element code");
+               "' outside the per-" + unit +
+               " code, which could have effects the step would repeat or "
+               "drop; move the call into the per-" +
+               unit + " code");
     return true;
   }
   bool VisitBinaryOperator(BinaryOperator *b) {
@@ -117,21 +124,56 @@ public:
   }
   bool VisitVarDecl(VarDecl *var) {
     if (var->getType()->isReferenceType() && !outside)
-      note(var->getLocation(), "the per-element code declares the reference '" +
+      note(var->getLocation(), "the per-" + unit +
+                                   " code declares the reference '" +
                                    var->getName() + "'");
     if (var->isStaticLocal())
       note(var->getLocation(),
            "the kernel declares the static variable '" + var->getName() + "'");
     return true;
   }
+  bool VisitPseudoObjectExpr(PseudoObjectExpr *e) {
+    if (!code.dim)
+      return true;
+    // `blockIdx.y`: the members of one dimension change.
+    std::string name = getBuiltinName(e);
+    if (name.empty())
+      return true;
+    if (const auto *prop = dyn_cast<MSPropertyRefExpr>(
+            e->getSyntacticForm()->IgnoreParenImpCasts()))
+      if (const auto *ove = dyn_cast<OpaqueValueExpr>(
+              prop->getBaseExpr()->IgnoreParenImpCasts()))
+        propertyBases.insert(ove->getSourceExpr()->IgnoreParenImpCasts());
+    std::string d(1, code.dim);
+    if (name == "blockIdx." + d || name == "gridDim." + d ||
+        name == "threadIdx." + d)
+      note(e->getBeginLoc(),
+           "the kernel uses '" + name + "' outside the index '" +
+               code.indices.back()->getName() +
+               "', and the step changes which block and thread handle a " +
+               unit + " and the grid's " + d +
+               " extent; derive the value from the index");
+    return true;
+  }
   bool VisitDeclRefExpr(DeclRefExpr *ref) {
     const ValueDecl *d = ref->getDecl();
+    if (code.dim) {
+      // A builtin used as a whole (`uint3 b = blockIdx;`).
+      if ((isBuiltinVar(d, "blockIdx") || isBuiltinVar(d, "gridDim") ||
+           isBuiltinVar(d, "threadIdx")) &&
+          !propertyBases.count(ref))
+        note(ref->getBeginLoc(), "the kernel uses '" + d->getName() +
+                                     "' as a whole; the step changes its " +
+                                     llvm::Twine(code.dim) +
+                                     " member for every " + unit);
+      return true;
+    }
     if (isBuiltinVar(d, "blockIdx") || isBuiltinVar(d, "gridDim"))
       note(ref->getBeginLoc(),
            "the kernel uses '" + d->getName() +
                "' outside the index, and the step changes both the block of "
                "an element and the grid; derive the value from the index");
-    else if (!allowThreadIdx && isBuiltinVar(d, "threadIdx"))
+    else if (!code.allowThreadIdx && isBuiltinVar(d, "threadIdx"))
       note(ref->getBeginLoc(),
            "the kernel uses 'threadIdx' outside the index, and the step "
            "changes the thread of an element; derive the value from the "
@@ -158,8 +200,10 @@ private:
     return !callee->getReturnType()->isVoidType();
   }
   bool declaredInside(const VarDecl *var) const {
+    if (outside)
+      return false;
     SourceLocation decl = var->getLocation();
-    return body.getBegin() <= decl && decl <= body.getEnd();
+    return code.range.getBegin() <= decl && decl <= code.range.getEnd();
   }
   void note(SourceLocation loc, const llvm::Twine &what) {
     if (problem.empty()) {
@@ -173,28 +217,28 @@ private:
     if (outside) {
       // Around the body only locals of the thread may change.
       if (!var || var->hasGlobalStorage() || isa<ParmVarDecl>(var))
-        note(loc, "the kernel writes memory outside the per-element code");
+        note(loc, "the kernel writes memory outside the per-" + unit + " code");
       return;
     }
     if (!var)
       return; // A store to memory: the element's work.
-    if (var == index) {
+    if (llvm::is_contained(code.indices, var)) {
       note(ref->getBeginLoc(),
-           "the per-element code changes the index '" + var->getName() +
+           "the per-" + unit + " code changes the index '" + var->getName() +
                "'; copy it into a local variable and change that");
       return;
     }
     if (!declaredInside(var))
       note(ref->getBeginLoc(),
-           "the per-element code writes '" + var->getName() +
-               "', declared outside it; its value would carry from one "
-               "element to the next");
+           "the per-" + unit + " code writes '" + var->getName() +
+               "', declared outside it; its value would carry from one " +
+               unit + " to the next");
   }
 
-  SourceRange body;
-  const VarDecl *index;
+  const RepeatedCode &code;
   bool outside;
-  bool allowThreadIdx;
+  std::string unit;
+  llvm::SmallPtrSet<const Expr *, 4> propertyBases;
 };
 
 bool isReturnOnly(const Stmt *s) {
@@ -317,37 +361,52 @@ cupilot::rewrite::matchElementKernel(StepContext &sc) {
     return mismatch(m.bound->getBeginLoc(),
                     "the bound is not a constant or a parameter");
 
-  bool allowThreadIdx = sc.getStep().kind != "vectorize";
-  SourceRange bodyRange(m.body.front()->getBeginLoc(),
-                        m.form == ElementKernel::EarlyReturn
-                            ? body->getRBracLoc()
-                            : m.body.back()->getEndLoc());
-  for (const Stmt *s : m.body) {
-    ElementChecker checker(bodyRange, m.index, /*outside=*/false,
-                           allowThreadIdx);
-    checker.TraverseStmt(const_cast<Stmt *>(s));
-    if (!checker.problem.empty())
-      return sc.refuse(checker.problemLoc,
-                       "cannot run the per-element code several times per "
-                       "thread: " +
-                           checker.problem);
-  }
+  RepeatedCode code;
+  code.unit = "element";
+  code.range = SourceRange(m.body.front()->getBeginLoc(),
+                           m.form == ElementKernel::EarlyReturn
+                               ? body->getRBracLoc()
+                               : m.body.back()->getEndLoc());
+  code.indices = {m.index};
+  code.allowThreadIdx = sc.getStep().kind != "vectorize";
+  for (const Stmt *s : m.body)
+    if (llvm::Error err = checkRepeated(sc, code, s))
+      return std::move(err);
   for (const Stmt *s : body->body()) {
     if (s == m.decl || s == guard || llvm::is_contained(m.body, s))
       continue;
-    ElementChecker checker(SourceRange(), m.index, /*outside=*/true,
-                           allowThreadIdx);
-    checker.TraverseStmt(const_cast<Stmt *>(s));
-    if (!checker.problem.empty())
-      return sc.refuse(checker.problemLoc,
-                       "cannot change which thread handles an element: " +
-                           checker.problem);
+    if (llvm::Error err = checkAroundRepeated(sc, code, s))
+      return std::move(err);
     SourceLocation use;
     if (usesVar(s, m.index, use))
       return sc.refuse(use, "'" + m.index->getName() +
                                 "' is used after the bounds check");
   }
   return m;
+}
+
+llvm::Error cupilot::rewrite::checkRepeated(StepContext &sc,
+                                            const RepeatedCode &code,
+                                            const Stmt *s) {
+  ElementChecker checker(code, /*outside=*/false);
+  checker.TraverseStmt(const_cast<Stmt *>(s));
+  if (checker.problem.empty())
+    return llvm::Error::success();
+  return sc.refuse(checker.problemLoc,
+                   "cannot run the per-" + code.unit +
+                       " code several times per thread: " + checker.problem);
+}
+
+llvm::Error cupilot::rewrite::checkAroundRepeated(StepContext &sc,
+                                                  const RepeatedCode &code,
+                                                  const Stmt *s) {
+  ElementChecker checker(code, /*outside=*/true);
+  checker.TraverseStmt(const_cast<Stmt *>(s));
+  if (checker.problem.empty())
+    return llvm::Error::success();
+  return sc.refuse(checker.problemLoc, "cannot change which thread handles " +
+                                           withArticle(code.unit) + ": " +
+                                           checker.problem);
 }
 
 //===----------------------------------------------------------------------===//

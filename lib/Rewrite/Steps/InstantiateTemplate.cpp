@@ -73,7 +73,10 @@ struct KernelTemplate {
   std::string code;
 };
 
-std::string templatesDir() {
+/// ApplyOptions::templatesDir, or its default.
+std::string templatesDir(const StepContext &sc) {
+  if (!sc.getOptions().templatesDir.empty())
+    return sc.getOptions().templatesDir;
   std::string strategies = CUPILOT_DEFAULT_STRATEGIES_DIR;
   if (const char *env = std::getenv("CUPILOT_STRATEGIES"); env && *env)
     strategies = env;
@@ -235,7 +238,7 @@ llvm::Error cupilot::rewrite::applyInstantiateTemplate(StepContext &sc) {
       llvm::sys::path::append(path, name);
     }
   } else {
-    path = templatesDir();
+    path = templatesDir(sc);
     llvm::sys::path::append(path, name + ".cu");
   }
   auto buffer = llvm::MemoryBuffer::getFile(path);
@@ -243,7 +246,7 @@ llvm::Error cupilot::rewrite::applyInstantiateTemplate(StepContext &sc) {
     return sc.refuseInPlan("template",
                            "cannot read template '" + name + "' (" + path +
                                "): " + buffer.getError().message() +
-                               "; templates live in " + templatesDir());
+                               "; templates live in " + templatesDir(sc));
   auto parsed = parseTemplate(path, (*buffer)->getBuffer());
   if (!parsed)
     return parsed.takeError();

@@ -146,16 +146,29 @@ std::optional<int64_t> literalValue(const Expr *e, const ASTContext &ctx) {
   return std::nullopt;
 }
 
-/// The x extent of a launch's block: its value when known, and the
+/// The name of a grid or block dimension.
+const char *dimName(unsigned dim) { return dim == 0 ? "x" : "y"; }
+
+/// The x (or y) extent of a launch's block: its value when known, and the
 /// variable that holds it (an int, or a dim3 whose `.x` it is).
 struct BlockExtent {
+  unsigned dim = 0;
   std::optional<int64_t> value;
   const VarDecl *var = nullptr;
   bool isDim3Var = false;
 };
 
-BlockExtent resolveBlock(const Expr *arg, const ASTContext &ctx) {
+/// Argument `dim` of `dim3(...)`: a value, or 1 when left out.
+std::optional<int64_t> dim3Extent(const CXXConstructExpr *c, unsigned dim,
+                                  const ASTContext &ctx) {
+  if (dim >= c->getNumArgs() || isa<CXXDefaultArgExpr>(c->getArg(dim)))
+    return 1;
+  return literalValue(c->getArg(dim), ctx);
+}
+
+BlockExtent resolveBlock(const Expr *arg, const ASTContext &ctx, unsigned dim) {
   BlockExtent block;
+  block.dim = dim;
   const Expr *e = strip(unwrapImplicitDim3(arg));
   if (const auto *ref = dyn_cast<DeclRefExpr>(e)) {
     block.var = dyn_cast<VarDecl>(ref->getDecl());
@@ -163,12 +176,18 @@ BlockExtent resolveBlock(const Expr *arg, const ASTContext &ctx) {
       block.isDim3Var = true;
       if (const CXXConstructExpr *c = dim3Construct(block.var->getInit());
           c && !changedAfterInit(block.var))
-        block.value = literalValue(c->getArg(0), ctx);
+        block.value = dim3Extent(c, dim, ctx);
       return block;
     }
   }
   if (const CXXConstructExpr *c = dim3Construct(e)) {
-    block.value = literalValue(c->getArg(0), ctx);
+    block.value = dim3Extent(c, dim, ctx);
+    return block;
+  }
+  if (dim != 0) {
+    // An integer block has one thread in y.
+    block.var = nullptr;
+    block.value = 1;
     return block;
   }
   block.value = literalValue(e, ctx);
@@ -181,7 +200,7 @@ bool isBlockExtent(const Expr *e, const BlockExtent &block,
   if (const auto *m = dyn_cast<MemberExpr>(e)) {
     const auto *ref = dyn_cast<DeclRefExpr>(strip(m->getBase()));
     return block.isDim3Var && ref && ref->getDecl() == block.var &&
-           m->getMemberDecl()->getName() == "x";
+           m->getMemberDecl()->getName() == dimName(block.dim);
   }
   if (const auto *ref = dyn_cast<DeclRefExpr>(e);
       ref && !block.isDim3Var && block.var && ref->getDecl() == block.var)
@@ -205,7 +224,7 @@ void flattenSum(const Expr *e, bool positive,
 }
 
 /// `(x + B - 1) / B` or `(x + C) / B` with C == B - 1, where B is the
-/// block's x extent, possibly through local variables.
+/// block's extent, possibly through local variables.
 bool isCeilDivByBlock(const Expr *e, const BlockExtent &block,
                       const ASTContext &ctx) {
   for (unsigned hops = 0; e && hops < 4; ++hops) {
@@ -245,7 +264,8 @@ bool needsParens(const Expr *e) {
 
 class GridDivider {
 public:
-  GridDivider(StepContext &sc, int64_t factor) : sc(sc), factor(factor) {}
+  GridDivider(StepContext &sc, int64_t factor, unsigned dim)
+      : sc(sc), factor(factor), dim(dim) {}
 
   llvm::Error run();
 
@@ -253,12 +273,17 @@ private:
   llvm::Error divide(const CUDAKernelCallExpr *launch);
   /// Checks that dividing the integer grid extent `e` keeps the elements.
   llvm::Error checkCovers(const Expr *e, const BlockExtent &block);
+  /// Refuses a grid whose y extent is a fixed 1 (an integer grid, or a
+  /// dim3 without it).
+  llvm::Error refuseSingleRowOfBlocks(const Expr *grid);
   /// `e` -> `(e + factor-1) / factor`, through insertions only so that
   /// edits of other steps inside `e` (set-block-size) still apply.
   llvm::Error wrap(const Expr *e);
 
   StepContext &sc;
   int64_t factor;
+  /// The grid dimension to divide: 0 (x) or 1 (y).
+  unsigned dim;
 };
 
 llvm::Error GridDivider::checkCovers(const Expr *e, const BlockExtent &block) {
@@ -267,12 +292,29 @@ llvm::Error GridDivider::checkCovers(const Expr *e, const BlockExtent &block) {
   if (std::optional<int64_t> v = literalValue(e, sc.getASTContext())) {
     if (*v % factor == 0)
       return llvm::Error::success();
+    if (dim != 0)
+      return sc.refuse(e->getBeginLoc(),
+                       "the grid has a fixed " + llvm::Twine(*v) +
+                           " blocks in y, not a multiple of " +
+                           llvm::Twine(factor) +
+                           "; the divided grid would reach rows the "
+                           "original launch leaves alone");
     return sc.refuse(e->getBeginLoc(),
                      "the grid has a fixed " + llvm::Twine(*v) +
                          " blocks, not a multiple of " + llvm::Twine(factor) +
                          "; the divided grid would reach elements the "
                          "original launch leaves alone");
   }
+  if (dim != 0)
+    return sc.refuse(e->getBeginLoc(),
+                     "cannot tell that the grid covers all rows, so dividing "
+                     "its y extent by " +
+                         llvm::Twine(factor) +
+                         " could reach rows the original launch leaves alone; "
+                         "write the grid's y extent as a ceil-division by the "
+                         "block's (e.g. '(H + 7) / 8' for blocks of 8 rows) "
+                         "or as a multiple of " +
+                         llvm::Twine(factor));
   return sc.refuse(e->getBeginLoc(),
                    "cannot tell that the grid covers all elements, so "
                    "dividing it by " +
@@ -281,6 +323,15 @@ llvm::Error GridDivider::checkCovers(const Expr *e, const BlockExtent &block) {
                        "alone; write the grid as a ceil-division by the block "
                        "size (e.g. '(n + 255) / 256') or as a multiple of " +
                        llvm::Twine(factor));
+}
+
+llvm::Error GridDivider::refuseSingleRowOfBlocks(const Expr *grid) {
+  return sc.refuse(grid->getBeginLoc(),
+                   "the grid has a fixed 1 block in y, not a multiple of " +
+                       llvm::Twine(factor) +
+                       "; the divided grid would reach rows the original "
+                       "launch leaves alone. Launch a 2-D grid whose y extent "
+                       "is a ceil-division by the block's");
 }
 
 llvm::Error GridDivider::wrap(const Expr *e) {
@@ -310,27 +361,42 @@ llvm::Error GridDivider::divide(const CUDAKernelCallExpr *launch) {
   const CallExpr *config = launch->getConfig();
   if (!config || config->getNumArgs() < 2)
     return sc.refuse(launch->getBeginLoc(), "the launch has no grid argument");
-  BlockExtent block = resolveBlock(config->getArg(1), sc.getASTContext());
+  BlockExtent block = resolveBlock(config->getArg(1), sc.getASTContext(), dim);
   const Expr *grid = unwrapImplicitDim3(config->getArg(0));
   const Expr *inner = strip(grid);
   if (inner->getType()->isIntegerType()) {
+    if (dim != 0)
+      return refuseSingleRowOfBlocks(grid);
     if (llvm::Error err = checkCovers(grid, block))
       return err;
     return wrap(grid);
   }
+  // The extent `dim` of `dim3(...)`, or null when left out.
+  auto extent = [&](const CXXConstructExpr *c) -> const Expr * {
+    if (dim >= c->getNumArgs() || isa<CXXDefaultArgExpr>(c->getArg(dim)))
+      return nullptr;
+    return c->getArg(dim);
+  };
   if (const CXXConstructExpr *c = dim3Construct(inner)) {
-    if (llvm::Error err = checkCovers(c->getArg(0), block))
+    const Expr *e = extent(c);
+    if (!e)
+      return refuseSingleRowOfBlocks(grid);
+    if (llvm::Error err = checkCovers(e, block))
       return err;
-    return wrap(c->getArg(0));
+    return wrap(e);
   }
   if (const auto *ref = dyn_cast<DeclRefExpr>(inner)) {
     const auto *var = dyn_cast<VarDecl>(ref->getDecl());
     const CXXConstructExpr *c =
         var && var->isLocalVarDecl() ? dim3Construct(var->getInit()) : nullptr;
     if (c && !changedAfterInit(var)) {
-      if (llvm::Error err = checkCovers(c->getArg(0), block))
+      const Expr *e = extent(c);
+      if (!e)
+        return refuseSingleRowOfBlocks(grid);
+      if (llvm::Error err = checkCovers(e, block))
         return err;
-      // `grid` -> `dim3((grid.x + K-1) / K, grid.y, grid.z)`.
+      // `grid` -> `dim3((grid.x + K-1) / K, grid.y, grid.z)` (or the y
+      // extent divided).
       std::string name = var->getName().str();
       SourceLocation begin = ref->getBeginLoc();
       SourceLocation end =
@@ -339,13 +405,25 @@ llvm::Error GridDivider::divide(const CUDAKernelCallExpr *launch) {
       if (begin.isMacroID() || end.isInvalid())
         return sc.refuse(begin, "the grid is spelled inside a macro "
                                 "expansion; expand the macro first");
+      std::string divided = ") / " + std::to_string(factor);
+      std::string plus = " + " + std::to_string(factor - 1);
+      if (dim != 0) {
+        if (llvm::Error err = sc.insert(begin, "dim3(" + name + ".x, ("))
+          return err;
+        return sc.insert(end, ".y" + plus + divided + ", " + name + ".z)");
+      }
       if (llvm::Error err = sc.insert(begin, "dim3(("))
         return err;
-      return sc.insert(end, ".x + " + std::to_string(factor - 1) + ") / " +
-                                std::to_string(factor) + ", " + name + ".y, " +
+      return sc.insert(end, ".x" + plus + divided + ", " + name + ".y, " +
                                 name + ".z)");
     }
   }
+  if (dim != 0)
+    return sc.refuse(grid->getBeginLoc(),
+                     "cannot divide the y extent of this grid by " +
+                         llvm::Twine(factor) +
+                         "; give the launch a dim3(...) or a local dim3 "
+                         "variable that is not changed after its declaration");
   return sc.refuse(grid->getBeginLoc(),
                    "cannot divide this grid by " + llvm::Twine(factor) +
                        "; give the launch an integer grid, a dim3(...) or a "
@@ -376,6 +454,7 @@ llvm::Error GridDivider::run() {
     change.loc.column = p.getColumn();
   }
   change.gridDivisor = factor;
+  change.gridDivisorDim = dim;
   sc.getResult().launchChanges.push_back(change);
   return llvm::Error::success();
 }
@@ -415,9 +494,9 @@ cupilot::rewrite::getLaunchBlock(StepContext &sc,
   return block;
 }
 
-llvm::Error cupilot::rewrite::divideLaunchGrids(StepContext &sc,
-                                                int64_t factor) {
-  return GridDivider(sc, factor).run();
+llvm::Error cupilot::rewrite::divideLaunchGrids(StepContext &sc, int64_t factor,
+                                                unsigned dim) {
+  return GridDivider(sc, factor, dim).run();
 }
 
 llvm::Error cupilot::rewrite::requireLaunchBlock(StepContext &sc,

@@ -15,6 +15,8 @@
 
 #include "../StepContext.h"
 
+#include "llvm/ADT/SmallVector.h"
+
 #include <array>
 #include <optional>
 
@@ -42,6 +44,36 @@ struct GuardedElement {
 llvm::Expected<GuardedElement> matchGuardedElement(StepContext &sc);
 /// `blockIdx.x * blockDim.x + threadIdx.x` in any operand order.
 bool isGlobalThreadIndex(const clang::Expr *e);
+
+/// Code that a restructuring step runs several times per thread, once per
+/// element (or row) it gives the thread (ElementKernel.cpp).
+struct RepeatedCode {
+  /// What one run handles ("element", "row"), for diagnostics.
+  llvm::StringRef unit = "element";
+  /// The repeated code: variables declared in it are fresh on every run.
+  clang::SourceRange range;
+  /// The thread's indices, which the repeated code must not change.
+  llvm::SmallVector<const clang::VarDecl *, 2> indices;
+  /// 0: the step changes every block and thread index of an element, so
+  /// `blockIdx` and `gridDim` are refused (and `threadIdx` unless
+  /// `allowThreadIdx`). 'y': it changes only the y members of `blockIdx`,
+  /// `threadIdx` and `gridDim`, which are refused.
+  char dim = 0;
+  bool allowThreadIdx = true;
+};
+/// Refuses the first thing in `s` (part of the repeated code) that keeps it
+/// from running several times per thread, for any element, in any order: a
+/// barrier, a warp intrinsic, a return, a jump, inline assembly, a write of
+/// an index or of a variable declared outside the repeated code, a
+/// reference or static declaration, a use of what the step changes.
+llvm::Error checkRepeated(StepContext &sc, const RepeatedCode &code,
+                          const clang::Stmt *s);
+/// Refuses the first thing in `s`, which runs once per thread around the
+/// repeated code, that would be repeated or dropped: a write to memory or a
+/// parameter, a call with effects, a return, and what checkRepeated
+/// refuses of builtins.
+llvm::Error checkAroundRepeated(StepContext &sc, const RepeatedCode &code,
+                                const clang::Stmt *s);
 
 /// A kernel that handles one element per thread (ElementKernel.cpp), as
 ///
@@ -80,7 +112,10 @@ llvm::Expected<ElementKernel> matchElementKernel(StepContext &sc);
 /// cannot be rewritten, or when it is neither a multiple of `factor` nor a
 /// ceil-division by the block size (then the larger grid could reach
 /// elements the original launch left alone).
-llvm::Error divideLaunchGrids(StepContext &sc, int64_t factor);
+/// `dim` 1 divides the y extent instead (each thread takes several rows),
+/// with the same checks against the block's y extent.
+llvm::Error divideLaunchGrids(StepContext &sc, int64_t factor,
+                              unsigned dim = 0);
 /// The block shape of `launch` when its extents are constants (literals,
 /// `dim3(...)` of them, or local variables that hold them)
 /// (LaunchGeometry.cpp).
@@ -128,6 +163,7 @@ llvm::Error applySetBlockSize(StepContext &sc);
 llvm::Error applyReplaceKernel(StepContext &sc);
 llvm::Error applyGridStride(StepContext &sc);
 llvm::Error applyCoarsen(StepContext &sc);
+llvm::Error applyCoarsenRows(StepContext &sc);
 llvm::Error applyVectorize(StepContext &sc);
 llvm::Error applyWarpShuffleReduce(StepContext &sc);
 llvm::Error applyTileToShared(StepContext &sc);

@@ -116,6 +116,50 @@ void Compiler::writeCache(const std::string &hash,
     writeFileAtomically(base + ".cubin", program.cubin);
 }
 
+/// First line of a `<hash>.failed` file; then the program name, the byte
+/// length of the message, the message and the log.
+static const char FailureFormat[] = "cupilot-compile-failure-1";
+
+bool Compiler::readFailure(const std::string &hash, const std::string &name,
+                           protocol::ReplyError &error) {
+  if (cacheDir.empty())
+    return false;
+  std::string text;
+  if (!readFile(cacheDir + "/" + hash + ".failed", text))
+    return false;
+  std::istringstream in(text);
+  std::string format, cachedName, length;
+  if (!std::getline(in, format) || format != FailureFormat ||
+      !std::getline(in, cachedName) || cachedName != name ||
+      !std::getline(in, length))
+    return false;
+  size_t size = 0;
+  for (char c : length) {
+    if (c < '0' || c > '9')
+      return false;
+    size = size * 10 + static_cast<size_t>(c - '0');
+  }
+  size_t start = static_cast<size_t>(in.tellg());
+  if (in.fail() || start + size > text.size())
+    return false;
+  error.kind = protocol::ErrorKind::CompileError;
+  error.message = text.substr(start, size);
+  error.log = text.substr(start + size);
+  return true;
+}
+
+void Compiler::writeFailure(const std::string &hash, const std::string &name,
+                            const protocol::ReplyError &error) {
+  if (cacheDir.empty() || error.kind != protocol::ErrorKind::CompileError ||
+      name.find('\n') != std::string::npos)
+    return;
+  makeDirectories(cacheDir);
+  writeFileAtomically(cacheDir + "/" + hash + ".failed",
+                      std::string(FailureFormat) + "\n" + name + "\n" +
+                          std::to_string(error.message.size()) + "\n" +
+                          error.message + error.log);
+}
+
 bool Compiler::compile(const protocol::ProgramSpec &program,
                        const std::string &arch,
                        const std::vector<std::string> &kernels,
@@ -163,6 +207,8 @@ bool Compiler::compile(const protocol::ProgramSpec &program,
       return true;
     }
   }
+  if (readFailure(hash, program.name, error))
+    return false;
 
   error.kind = protocol::ErrorKind::Internal;
   nvrtcProgram prog = nullptr;
@@ -204,6 +250,7 @@ bool Compiler::compile(const protocol::ProgramSpec &program,
                           program.name + "' (or is not a __global__ function)";
     error.log = log;
     nvrtc.DestroyProgram(&prog);
+    writeFailure(hash, program.name, error);
     return false;
   }
   for (const std::string &kernel : kernels) {
@@ -215,6 +262,7 @@ bool Compiler::compile(const protocol::ProgramSpec &program,
                       program.name + "' (or is not a __global__ function)";
       error.log = log;
       nvrtc.DestroyProgram(&prog);
+      writeFailure(hash, program.name, error);
       return false;
     }
     result.lowered[kernel] = lowered;

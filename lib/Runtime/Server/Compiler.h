@@ -51,6 +51,14 @@ public:
 private:
   bool readCache(const std::string &hash, CompiledProgram &out);
   void writeCache(const std::string &hash, const CompiledProgram &program);
+  /// Compile errors are cached too (`<hash>.failed`, keyed also by the
+  /// program name, which NVRTC's log mentions): a worker that meets a
+  /// program another worker already failed to compile replies with the same
+  /// error and log without compiling it again.
+  bool readFailure(const std::string &hash, const std::string &name,
+                   protocol::ReplyError &error);
+  void writeFailure(const std::string &hash, const std::string &name,
+                    const protocol::ReplyError &error);
 
   const NvrtcApi &nvrtc;
   std::string cudaPath;
