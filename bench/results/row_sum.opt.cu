@@ -6,7 +6,6 @@ __global__ void row_sum(const float* in, float* out, int rows, int cols) {
   int tid = threadIdx.x;
   if (row >= rows) return;
   float sum = 0.0f;
-  #pragma unroll 4
   for (int c = tid; c < cols; c += blockDim.x) sum += in[row * cols + c];
   sdata[tid] = sum;
   __syncthreads();

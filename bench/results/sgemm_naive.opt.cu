@@ -3,10 +3,10 @@
 __global__ void sgemm_naive(const float* A, const float* B, float* C, int M, int N, int K) {
   int row = blockIdx.y * blockDim.y + threadIdx.y;
   int col = blockIdx.x * blockDim.x + threadIdx.x;
-  __shared__ float A_tile[32][32];
-  __shared__ float B_tile[32][32];
+  __shared__ float A_tile[16][16];
+  __shared__ float B_tile[16][16];
   float sum = 0.0f;
-  for (int k_tile = 0; k_tile < K; k_tile += 32) {
+  for (int k_tile = 0; k_tile < K; k_tile += 16) {
     {
       int k = k_tile + threadIdx.x;
       A_tile[threadIdx.y][threadIdx.x] = row < M && k < K ? A[row * K + k] : 0.0f;
@@ -17,7 +17,7 @@ __global__ void sgemm_naive(const float* A, const float* B, float* C, int M, int
     }
     __syncthreads();
     #pragma unroll
-    for (int k = 0; k < 32; ++k)
+    for (int k = 0; k < 16; ++k)
       sum += A_tile[threadIdx.y][k] * B_tile[k][threadIdx.x];
     __syncthreads();
   }
