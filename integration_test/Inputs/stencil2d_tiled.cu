@@ -5,8 +5,8 @@ __global__ void stencil2d_naive(const float *in, float *out, int W, int H) {
   int y = blockIdx.y * blockDim.y + threadIdx.y;
   __shared__ float in_tile[10][34];
   auto in_needed = [=](int x, int y) {
-    return x >= 0 && y >= 0 && x < int(gridDim.x * blockDim.x) &&
-           y < int(gridDim.y * blockDim.y) &&
+    return x >= 0 && y >= 0 && x < (long long)gridDim.x * blockDim.x &&
+           y < (long long)gridDim.y * blockDim.y &&
            (x >= 1 && x < W - 1 && y >= 1 && y < H - 1);
   };
   for (int in_row = threadIdx.y; in_row < 10; in_row += blockDim.y) {

@@ -365,8 +365,7 @@ public:
     }
     if (int flops = mathFlops(name))
       facts.flops.push_back({currentLoop(), flops});
-    if (findFastMathFunction(name, call->getType()->isSpecificBuiltinType(
-                                       BuiltinType::Float)))
+    if (findFastMathCall(call))
       ++facts.fastMathCalls;
     return true;
   }

@@ -108,6 +108,17 @@ llvm::Expected<Config> cupilot::llm::loadConfig(const ConfigOverrides &o) {
                        d);
     c.retryDelay = std::chrono::milliseconds(ms);
   }
+  if (std::string t = getEnv("CUPILOT_LLM_DEADLINE"); !t.empty()) {
+    double seconds;
+    if (llvm::StringRef(t).getAsDouble(seconds) || !(seconds > 0) ||
+        seconds > 86400)
+      return makeError(ExitCode::Usage,
+                       "CUPILOT_LLM_DEADLINE is '{0}'; expected seconds in "
+                       "(0, 86400]",
+                       t);
+    c.deadline =
+        std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
+  }
   if (!o.url.empty())
     c.url = o.url;
   if (!o.model.empty())
@@ -301,6 +312,21 @@ static std::string serverMessage(llvm::StringRef body) {
   return body.trim().empty() ? "(empty body)" : excerpt(body.trim());
 }
 
+std::chrono::milliseconds
+cupilot::llm::retryBackoff(const Config &config, unsigned retry,
+                           std::optional<unsigned> retryAfterSeconds) {
+  std::chrono::milliseconds cap = std::min(MaxRetryDelay, config.timeout);
+  if (retryAfterSeconds)
+    return std::min<std::chrono::milliseconds>(
+        cap, std::chrono::seconds(std::min(*retryAfterSeconds, 3600u)));
+  // Doubling saturates at the cap (no overflow however many retries).
+  std::chrono::milliseconds delay = std::min(config.retryDelay, cap);
+  for (unsigned i = 0;
+       i < retry && delay > std::chrono::milliseconds(0) && delay < cap; ++i)
+    delay = std::min(delay * 2, cap);
+  return delay;
+}
+
 llvm::Expected<std::string> Client::post(const std::string &body) {
   std::string endpoint = getEndpoint(config);
   std::vector<std::string> headers = {"Content-Type: application/json"};
@@ -311,10 +337,17 @@ llvm::Expected<std::string> Client::post(const std::string &body) {
   } else if (!config.apiKey.empty()) {
     headers.push_back("Authorization: Bearer " + config.apiKey);
   }
-  std::chrono::milliseconds delay = config.retryDelay;
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::max(config.deadline, config.timeout);
+  auto timeLeft = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 Clock::now());
+  };
   for (unsigned attempt = 0;; ++attempt) {
     ++requests;
-    auto response = httpPost(endpoint, headers, body, config.timeout,
+    auto response = httpPost(endpoint, headers, body,
+                             std::max(std::chrono::milliseconds(1),
+                                      std::min(config.timeout, timeLeft())),
                              config.maxResponseBytes);
     if (!response)
       return response.takeError();
@@ -324,12 +357,20 @@ llvm::Expected<std::string> Client::post(const std::string &body) {
     std::string why = serverMessage(response->body);
     bool transient = status == 429 || status >= 500;
     if (transient && attempt < config.maxRetries) {
-      std::chrono::milliseconds wait = delay;
-      if (response->retryAfterSeconds)
-        wait =
-            std::chrono::seconds(std::min(*response->retryAfterSeconds, 60u));
+      std::chrono::milliseconds wait =
+          retryBackoff(config, attempt, response->retryAfterSeconds);
+      // A retry needs time for the wait and for an answer.
+      if (wait >= timeLeft())
+        return makeError(
+            ExitCode::LLMError,
+            "{0} answered HTTP {1} to {2} attempts; giving up: a retry in "
+            "{3} ms would pass the {4} s deadline (CUPILOT_LLM_DEADLINE): {5}",
+            endpoint, status, attempt + 1, wait.count(),
+            std::chrono::duration_cast<std::chrono::seconds>(
+                std::max(config.deadline, config.timeout))
+                .count(),
+            why);
       std::this_thread::sleep_for(wait);
-      delay *= 2;
       continue;
     }
     if (transient)
@@ -364,7 +405,9 @@ llvm::Expected<ChatResult> Client::chat(llvm::ArrayRef<Message> messages) {
       if (!content)
         return redacted(content.takeError(), config.apiKey,
                         "recorded response " + replay.pathFor(body) + ": ");
-      result.content = std::move(*content);
+      // Recordings made before responses were redacted may hold the key.
+      result.content = config.apiKey.empty() ? std::move(*content)
+                                             : redact(*content, config.apiKey);
       result.replayed = true;
       return result;
     }
@@ -377,6 +420,11 @@ llvm::Expected<ChatResult> Client::chat(llvm::ArrayRef<Message> messages) {
   auto raw = post(body);
   if (!raw)
     return redacted(raw.takeError(), config.apiKey, "LLM request failed: ");
+  // A service or proxy that echoes the request's headers would put the key
+  // into the recording, the logs and the database: redact the body before
+  // anything reads it (the redaction keeps JSON strings intact).
+  if (!config.apiKey.empty())
+    *raw = redact(*raw, config.apiKey);
   auto content = parseChatResponse(config.provider, *raw);
   if (!content)
     return redacted(content.takeError(), config.apiKey,

@@ -25,6 +25,7 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
 using namespace clang;
@@ -231,6 +232,83 @@ llvm::Error verifyOutput(const RewriteResult &result, const KernelIndex &index,
   return llvm::Error::success();
 }
 
+/// Restructuring steps that must not apply to the same kernel in one plan.
+/// Every rule sees the original kernel, so a step cannot check, or adapt
+/// its output to, what another step does to the same kernel. Pairs whose
+/// edits always overlap are left to checkOverlaps: coarsen, vectorize and
+/// grid-stride all rewrite the index declaration, and instantiate-template
+/// and replace-kernel replace the body every other step edits; and pairs
+/// one of whose steps refuses the other's input: warp-shuffle-reduce needs
+/// the shared memory and barriers the others refuse. `why` names the steps
+/// as {0} and {1}.
+struct IncompatibleSteps {
+  llvm::StringRef a, b, why;
+};
+
+constexpr llvm::StringLiteral RepeatsRows =
+    "{0} checks on the original kernel that its code may run several times "
+    "per thread, which the loop {1} adds around it changes, and both change "
+    "how the grid maps to the data";
+constexpr llvm::StringLiteral RepeatsTile =
+    "{0} checks on the original kernel that its code may run several times "
+    "per thread and uses no shared memory or barrier, so it would repeat "
+    "the tile loads and __syncthreads() that {1} adds, and {1} stages the "
+    "tile for one element per thread";
+constexpr llvm::StringLiteral TwoTiles =
+    "each checks on the original kernel that it uses no shared memory or "
+    "barrier, and would not see the tile and __syncthreads() the other adds";
+constexpr llvm::StringLiteral Twice =
+    "each rewrites the original kernel, not the other's output";
+
+const IncompatibleSteps Incompatible[] = {
+    {"coarsen-rows", "coarsen", RepeatsRows},
+    {"coarsen-rows", "vectorize", RepeatsRows},
+    {"coarsen-rows", "grid-stride", RepeatsRows},
+    {"coarsen", "tile-stencil", RepeatsTile},
+    {"coarsen-rows", "tile-stencil", RepeatsTile},
+    {"vectorize", "tile-stencil", RepeatsTile},
+    {"grid-stride", "tile-stencil", RepeatsTile},
+    {"coarsen", "tile-to-shared", RepeatsTile},
+    {"coarsen-rows", "tile-to-shared", RepeatsTile},
+    {"vectorize", "tile-to-shared", RepeatsTile},
+    {"grid-stride", "tile-to-shared", RepeatsTile},
+    {"tile-stencil", "tile-to-shared", TwoTiles},
+    // Identical steps make identical edits, which checkOverlaps drops as
+    // duplicates; their launch changes would apply twice.
+    {"coarsen", "coarsen", Twice},
+    {"coarsen-rows", "coarsen-rows", Twice},
+    {"vectorize", "vectorize", Twice},
+    {"grid-stride", "grid-stride", Twice},
+    {"tile-stencil", "tile-stencil", Twice},
+    {"tile-to-shared", "tile-to-shared", Twice},
+};
+
+/// Refuses step `i` when another step of the plan restructures the same
+/// kernel in a way step `i` cannot see (Incompatible).
+llvm::Error checkIncompatibleSteps(StepContext &sc, const KernelInfo &info) {
+  const RewritePlan &plan = sc.getPlan();
+  const RewriteStep &step = sc.getStep();
+  for (unsigned j = 0; j < plan.steps.size(); ++j) {
+    const RewriteStep &other = plan.steps[j];
+    if (j == sc.getStepIndex() || sc.getIndex().find(other.kernel) != &info)
+      continue;
+    for (const IncompatibleSteps &pair : Incompatible) {
+      bool forward = pair.a == step.kind && pair.b == other.kind;
+      bool backward = pair.a == other.kind && pair.b == step.kind;
+      if (!forward && !backward)
+        continue;
+      std::string why = llvm::formatv(pair.why.data(), pair.a, pair.b);
+      return sc.refuseInPlan(
+          "kernel", "step " + llvm::Twine(j) + " (" + other.kind +
+                        ") also restructures kernel '" + info.qualifiedName +
+                        "', and both rewrite the original kernel: " + why +
+                        "; apply them in separate plans, the second to the "
+                        "output of the first");
+    }
+  }
+  return llvm::Error::success();
+}
+
 } // namespace
 
 std::vector<std::string> cupilot::getRegisteredSteps() {
@@ -290,6 +368,9 @@ llvm::Expected<RewriteResult> cupilot::applyPlan(const ParsedFile &parsed,
                                                 "'; expand the macro first");
     }
     StepContext sc(ctx, plan, index, i, kernel, info, result, options);
+    if (info)
+      if (llvm::Error err = checkIncompatibleSteps(sc, *info))
+        return std::move(err);
     if (llvm::Error err = rule(sc))
       return std::move(err);
     for (RewriteEdit &edit : sc.takeEdits())

@@ -616,7 +616,8 @@ cupilot::placeOnRoofline(double timeMs,
   if (haveMeasured) {
     point.source = "measured";
     point.bytes = *measured->dramReadBytes + *measured->dramWriteBytes;
-    double most = -1, total = 0;
+    // A precision is named only for FLOPs it did; none at all is f32.
+    double most = 0, total = 0;
     for (const auto &[name, value] :
          {std::pair<const char *, std::optional<double>>{"f16",
                                                          measured->flopsF16},
@@ -705,8 +706,9 @@ cupilot::calibrateFlops(Worker &worker,
                         std::vector<protocol::Note> *notes) {
   protocol::CalibrateRequest request;
   request.copy = false;
-  request.force = force;
   request.flops = specs;
+  for (protocol::FlopsSpec &spec : request.flops)
+    spec.force |= force;
   if (specs.empty())
     return std::vector<protocol::FlopsCalibration>();
   auto reply = worker.call(protocol::toMessage(request), timeout);

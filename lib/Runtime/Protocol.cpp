@@ -351,6 +351,14 @@ std::optional<ElementType> protocol::parseElementType(std::string_view text) {
 }
 unsigned protocol::byteWidth(ElementType type) { return info(type).width; }
 bool protocol::isFloating(ElementType type) { return info(type).floating; }
+
+bool protocol::isFlopsPrecision(std::string_view precision) {
+  return precision == "f16" || precision == "f32" || precision == "f64";
+}
+
+bool protocol::isFlopsMethod(std::string_view method) {
+  return method == "fma" || method == "cublas";
+}
 bool protocol::isSigned(ElementType type) { return info(type).isSigned; }
 
 const char *protocol::toString(Role role) {
@@ -899,7 +907,7 @@ Message protocol::toMessage(const CalibrateRequest &request) {
         .set("precision", flops.precision)
         .set("method", flops.method)
         .set("n", u64(flops.n))
-        .set("force", flag(request.force));
+        .set("force", flag(flops.force));
   return message;
 }
 
@@ -1153,20 +1161,18 @@ bool protocol::fromMessage(const Message &message, CalibrateRequest &out,
   bool ok = forEachField(message, error, [&](FieldReader &reader) -> int {
     if (reader.field.key == "flops") {
       FlopsSpec flops;
-      bool force = false;
       if (!reader.str("precision", flops.precision) ||
           !reader.str("method", flops.method) ||
           !reader.unsignedInt("n", flops.n, false) ||
-          !reader.boolean("force", force, false))
+          !reader.boolean("force", flops.force, false))
         return 0;
-      if (flops.precision != "f16" && flops.precision != "f32" &&
-          flops.precision != "f64")
+      if (!isFlopsPrecision(flops.precision))
         return reader.bad("precision", flops.precision, "f16, f32 or f64");
-      if (flops.method != "fma" && flops.method != "cublas")
+      if (!isFlopsMethod(flops.method))
         return reader.bad("method", flops.method, "fma or cublas");
       if (flops.n < 256 || flops.n > 32768 || flops.n % 256)
         return reader.fail("n must be a multiple of 256 in [256, 32768]");
-      request.force |= force;
+      // `force` is per field: forcing one rate re-measures only that one.
       request.flops.push_back(std::move(flops));
       return 1;
     }
@@ -1175,11 +1181,9 @@ bool protocol::fromMessage(const Message &message, CalibrateRequest &out,
     if (request.copy)
       return reader.fail("'copy' given twice");
     request.copy = true;
-    bool force = false;
     if (!reader.unsignedInt("bytes", request.bytes) ||
-        !reader.boolean("force", force, false))
+        !reader.boolean("force", request.force, false))
       return 0;
-    request.force |= force;
     if (request.bytes < 4096)
       return reader.fail("copy of fewer than 4096 bytes");
     return 1;
@@ -1569,6 +1573,12 @@ bool protocol::fromMessage(const Message &message, Reply &out,
           !reader.unsignedInt("reps", c.reps) ||
           !reader.boolean("cached", c.cached))
         return 0;
+      // As on the request side: a rate of an unknown precision or method
+      // must not reach a roof.
+      if (!isFlopsPrecision(c.precision))
+        return reader.bad("precision", c.precision, "f16, f32 or f64");
+      if (!isFlopsMethod(c.method))
+        return reader.bad("method", c.method, "fma or cublas");
       if (!(c.gflops > 0) || std::isinf(c.gflops))
         return reader.bad("gflops", formatDouble(c.gflops),
                           "a positive finite number");

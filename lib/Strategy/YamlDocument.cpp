@@ -14,6 +14,8 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -22,42 +24,115 @@ using namespace cupilot;
 using namespace cupilot::detail;
 
 namespace {
-/// Records where a document and its root node start.
+/// Records where a document and its root node start, and measures the
+/// document as a reader would see it: the size of the tree expanded through
+/// its aliases (scalar bytes plus one per node), computed from the events
+/// in one pass, each anchored node's size remembered for its aliases. An
+/// alias to a collection that is still open (an alias inside its own
+/// anchor) would make the built tree cyclic; it is reported as such.
 class DocumentScanner : public YAML::EventHandler {
 public:
+  explicit DocumentScanner(uint64_t limit) : limit(limit) {}
+
   void OnDocumentStart(const YAML::Mark &mark) override {
     start = mark;
     root = mark;
     sawRoot = false;
+    open.clear();
+    anchorSizes.clear();
+    expanded = 0;
+    overflowAt.reset();
+    cycleAt.reset();
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark &mark, YAML::anchor_t) override { node(mark); }
-  void OnAlias(const YAML::Mark &mark, YAML::anchor_t) override { node(mark); }
-  void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
-                const std::string &) override {
+  void OnNull(const YAML::Mark &mark, YAML::anchor_t anchor) override {
     node(mark);
+    leaf(mark, anchor, 1);
+  }
+  void OnAlias(const YAML::Mark &mark, YAML::anchor_t anchor) override {
+    node(mark);
+    for (const Open &o : open)
+      if (anchor != YAML::NullAnchor && o.anchor == anchor && !cycleAt)
+        cycleAt = mark;
+    auto it = anchorSizes.find(anchor);
+    add(mark, it == anchorSizes.end() ? 1 : it->second);
+  }
+  void OnScalar(const YAML::Mark &mark, const std::string &,
+                YAML::anchor_t anchor, const std::string &value) override {
+    node(mark);
+    leaf(mark, anchor, saturatingAdd(1, value.size()));
   }
   void OnSequenceStart(const YAML::Mark &mark, const std::string &,
-                       YAML::anchor_t, YAML::EmitterStyle::value) override {
-    node(mark);
+                       YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    collectionStart(mark, anchor);
   }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {
-    node(mark);
+  void OnSequenceEnd() override { collectionEnd(); }
+  void OnMapStart(const YAML::Mark &mark, const std::string &,
+                  YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    collectionStart(mark, anchor);
   }
-  void OnMapEnd() override {}
+  void OnMapEnd() override { collectionEnd(); }
 
   YAML::Mark start;
   YAML::Mark root;
+  /// Where the expanded size first exceeded the limit.
+  std::optional<YAML::Mark> overflowAt;
+  /// The first alias to a collection that contains it.
+  std::optional<YAML::Mark> cycleAt;
 
 private:
+  struct Open {
+    YAML::anchor_t anchor;
+    /// Expanded size of the collection so far.
+    uint64_t size;
+  };
+
+  static uint64_t saturatingAdd(uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+  }
   void node(const YAML::Mark &mark) {
     if (!sawRoot)
       root = mark;
     sawRoot = true;
   }
+  /// Counts `size` more expanded text at `mark`, in the enclosing
+  /// collection and in the document.
+  void add(const YAML::Mark &mark, uint64_t size) {
+    if (!open.empty())
+      open.back().size = saturatingAdd(open.back().size, size);
+    expanded = saturatingAdd(expanded, size);
+    if (expanded > limit && !overflowAt)
+      overflowAt = mark;
+  }
+  void leaf(const YAML::Mark &mark, YAML::anchor_t anchor, uint64_t size) {
+    if (anchor != YAML::NullAnchor)
+      anchorSizes[anchor] = size;
+    add(mark, size);
+  }
+  void collectionStart(const YAML::Mark &mark, YAML::anchor_t anchor) {
+    node(mark);
+    // The collection's own node; its children add to it as they come.
+    add(mark, 1);
+    open.push_back({anchor, 1});
+  }
+  void collectionEnd() {
+    if (open.empty())
+      return;
+    Open done = open.back();
+    open.pop_back();
+    if (done.anchor != YAML::NullAnchor)
+      anchorSizes[done.anchor] = done.size;
+    // The children were already counted in the parent as they came.
+    if (!open.empty())
+      open.back().size = saturatingAdd(open.back().size, done.size - 1);
+  }
+
+  uint64_t limit;
   bool sawRoot = false;
+  std::vector<Open> open;
+  std::map<YAML::anchor_t, uint64_t> anchorSizes;
+  uint64_t expanded = 0;
 };
 
 /// The documents of a YAML stream.
@@ -67,6 +142,10 @@ struct StreamShape {
   YAML::Mark secondRoot;
   /// Where the parser stopped advancing, if it did.
   std::optional<YAML::Mark> stuckAt;
+  /// In the first document: where its expanded size first exceeded the
+  /// limit, and the first alias inside its own anchor.
+  std::optional<YAML::Mark> overflowAt;
+  std::optional<YAML::Mark> cycleAt;
 };
 
 /// Walks the first documents of `text` without building them (may throw).
@@ -76,10 +155,10 @@ struct StreamShape {
 /// the previous one did is such a non-document, and the walk stops there; it
 /// also stops after three documents, which is enough to tell one document
 /// from several.
-StreamShape scanDocuments(const std::string &text) {
+StreamShape scanDocuments(const std::string &text, uint64_t limit) {
   std::istringstream stream(text);
   YAML::Parser parser(stream);
-  DocumentScanner scanner;
+  DocumentScanner scanner(limit);
   StreamShape shape;
   int lastStart = -1;
   while (shape.documents < 3 && parser.HandleNextDocument(scanner)) {
@@ -89,37 +168,14 @@ StreamShape scanDocuments(const std::string &text) {
       break;
     }
     lastStart = scanner.start.pos;
-    if (++shape.documents == 2)
+    if (++shape.documents == 1) {
+      shape.overflowAt = scanner.overflowAt;
+      shape.cycleAt = scanner.cycleAt;
+    }
+    if (shape.documents == 2)
       shape.secondRoot = scanner.root;
   }
   return shape;
-}
-
-/// Returns the first node at which the tree below `root`, expanded through
-/// its aliases, exceeds `limit` (scalar bytes plus one per node), or nothing
-/// when it stays within. Iterative, and bounded by `limit` visits, so cyclic
-/// trees (an alias inside its own anchor) and deep ones are safe.
-std::optional<YAML::Node> findExpansionOverflow(const YAML::Node &root,
-                                                size_t limit) {
-  size_t used = 0;
-  std::vector<YAML::Node> pending{root};
-  while (!pending.empty()) {
-    YAML::Node node = pending.back();
-    pending.pop_back();
-    used += 1 + (node.IsScalar() ? node.Scalar().size() : 0);
-    if (used > limit)
-      return node;
-    if (node.IsSequence()) {
-      for (const YAML::Node &item : node)
-        pending.push_back(item);
-    } else if (node.IsMap()) {
-      for (const auto &entry : node) {
-        pending.push_back(entry.first);
-        pending.push_back(entry.second);
-      }
-    }
-  }
-  return std::nullopt;
 }
 
 std::string at(llvm::StringRef fileName, const YAML::Mark &mark) {
@@ -137,14 +193,14 @@ cupilot::detail::loadSingleDocument(llvm::StringRef yamlText,
   std::string text = yamlText.str();
   StreamShape shape;
   YAML::Node root;
-  std::optional<YAML::Node> overflow;
   std::string loadError;
   try {
-    shape = scanDocuments(text);
-    if (shape.documents == 1 && !shape.stuckAt) {
+    shape = scanDocuments(text, kind.expandedLimit);
+    // Only a single document that is neither cyclic nor too large once
+    // expanded is built (the tree would be as large as the expansion).
+    if (shape.documents == 1 && !shape.stuckAt && !shape.cycleAt &&
+        !shape.overflowAt)
       root = YAML::Load(text); // Builds the first document only.
-      overflow = findExpansionOverflow(root, kind.expandedLimit);
-    }
   } catch (const YAML::DeepRecursion &e) {
     loadError = llvm::formatv("{0}: error: the YAML nests too deeply; {1}",
                               at(fileName, e.mark), kind.nestingHint)
@@ -181,12 +237,17 @@ cupilot::detail::loadSingleDocument(llvm::StringRef yamlText,
   if (shape.documents == 0)
     return makeError(ExitCode::InputError, "{0}: error: {1}", fileName,
                      kind.emptyMessage);
-  if (overflow)
+  if (shape.cycleAt)
+    return makeError(ExitCode::InputError,
+                     "{0}: error: this alias refers to a node that contains "
+                     "it, which would repeat the {1} without end",
+                     at(fileName, *shape.cycleAt), kind.noun);
+  if (shape.overflowAt)
     return makeError(ExitCode::InputError,
                      "{0}: error: through aliases, the {1} reads more than "
                      "{2} bytes of text, more than a {1} file may hold; "
                      "repeat large values less often",
-                     at(fileName, overflow->Mark()), kind.noun,
+                     at(fileName, *shape.overflowAt), kind.noun,
                      kind.expandedLimit);
   return root;
 }

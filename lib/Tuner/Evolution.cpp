@@ -73,11 +73,16 @@ cupilot::measureDevice(Worker &worker, std::chrono::milliseconds timeout) {
       timeout);
   if (flops) {
     for (const protocol::FlopsCalibration &c : *flops) {
+      // The decoder admits only known precisions and methods; anything
+      // else must not raise a roof.
+      double *peak = c.precision == "f16"   ? &d.peakGflopsF16
+                     : c.precision == "f32" ? &d.peakGflopsF32
+                     : c.precision == "f64" ? &d.peakGflopsF64
+                                            : nullptr;
+      if (!peak || !protocol::isFlopsMethod(c.method))
+        continue;
       d.measuredGflops[c.precision + "/" + c.method] = c.gflops;
-      double &peak = c.precision == "f32"   ? d.peakGflopsF32
-                     : c.precision == "f64" ? d.peakGflopsF64
-                                            : d.peakGflopsF16;
-      peak = std::max(peak, c.gflops);
+      *peak = std::max(*peak, c.gflops);
     }
   } else {
     llvm::consumeError(flops.takeError());
@@ -850,7 +855,7 @@ llvm::Expected<KernelEvolution> Evolver::run() {
     population.push_back(std::move(g));
     return true;
   };
-  auto known = db.listBest(1000);
+  auto known = listSeedCandidates(db, kernel.fingerprint, 1000);
   if (!known)
     return known.takeError();
   for (const SeedCandidate &c : rankSeeds(*known, profile)) {

@@ -114,12 +114,21 @@ llvm::Error cupilot::runEvaluate(const ModeOptions &options) {
     auto plan = readPlanFile(options.planFile);
     if (!plan)
       return plan.takeError();
+    // A relaxed plan gives up precision; the task decides whether that is
+    // allowed (docs/PlanSchema.md), before anything is compiled.
+    if (plan->precision == PlanPrecision::Relaxed &&
+        task->precision != PrecisionPolicy::AllowReducedPrecision)
+      return makeError(ExitCode::InputError,
+                       "{0}: error: the plan has 'precision: relaxed', but "
+                       "task {1} has precision policy '{2}'; only a task "
+                       "with 'allow-reduced-precision' accepts a relaxed plan",
+                       options.planFile, options.taskFiles.front(),
+                       toString(task->precision));
     auto input = parseInput(options);
     if (!input)
       return input.takeError();
     ApplyOptions apply;
     apply.frontend = options.frontend;
-  apply.templatesDir = getTemplatesDir(options.strategiesDir);
     apply.templatesDir = getTemplatesDir(options.strategiesDir);
     auto rewritten = applyPlan(input->parsed, input->index, *plan, apply);
     if (!rewritten)

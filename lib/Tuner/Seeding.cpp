@@ -6,6 +6,7 @@
 
 #include "cupilot/Tuner/Seeding.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -41,10 +42,34 @@ double cupilot::featureSimilarity(const std::map<std::string, double> &a,
       continue;
     double x = ia->second, y = ib->second;
     double scale = std::max(std::fabs(x), std::fabs(y));
-    total += w * (scale == 0 ? 1.0 : 1.0 - std::fabs(x - y) / scale);
+    // Opposite signs give more than a full difference: each term is clamped
+    // to [0, 1], so that one feature cannot cancel what the others share.
+    total +=
+        w * (scale == 0 ? 1.0
+                        : std::clamp(1.0 - std::fabs(x - y) / scale, 0.0, 1.0));
   }
-  // Opposite signs give more than a full difference: clamp.
   return weights == 0 ? 0.0 : std::clamp(total / weights, 0.0, 1.0);
+}
+
+llvm::Expected<std::vector<BestVariant>>
+cupilot::listSeedCandidates(TuningDatabase &db,
+                            llvm::StringRef kernelFingerprint, unsigned limit) {
+  auto known = db.listBest(limit);
+  if (!known)
+    return known.takeError();
+  // The kernel's own winners may rank below the cut across all kernels.
+  auto own = db.findBest(kernelFingerprint);
+  if (!own)
+    return own.takeError();
+  for (BestVariant &b : *own) {
+    bool listed = llvm::any_of(*known, [&](const BestVariant &k) {
+      return std::tie(k.kernelFingerprint, k.gpuArch, k.taskShape) ==
+             std::tie(b.kernelFingerprint, b.gpuArch, b.taskShape);
+    });
+    if (!listed)
+      known->push_back(std::move(b));
+  }
+  return known;
 }
 
 std::vector<SeedCandidate>

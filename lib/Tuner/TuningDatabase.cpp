@@ -279,9 +279,38 @@ llvm::Error TuningDatabase::migrate() {
                      "tuning database '{0}' has schema version {1}, newer "
                      "than this cupilot ({2}); use a newer cupilot",
                      path, *version, SchemaVersion);
-  for (int v = *version; v < SchemaVersion; ++v) {
-    // Each migration and its version bump commit together.
-    std::string sql = std::string("BEGIN IMMEDIATE;") + Migrations[v] +
+  if (*version == SchemaVersion)
+    return llvm::Error::success();
+  // Another process may be migrating the same file: the version read above
+  // is only a hint. Each step takes the write lock, reads the version again
+  // under it, and runs the migration that version still needs, committed
+  // together with its version bump.
+  for (;;) {
+    if (llvm::Error e = exec("BEGIN IMMEDIATE;"))
+      return e;
+    auto current = getSchemaVersion();
+    if (!current) {
+      llvm::consumeError(exec("ROLLBACK;"));
+      return current.takeError();
+    }
+    if (*current >= SchemaVersion) {
+      llvm::consumeError(exec("ROLLBACK;"));
+      if (*current > SchemaVersion)
+        return makeError(ExitCode::InputError,
+                         "tuning database '{0}' has schema version {1}, "
+                         "newer than this cupilot ({2}); use a newer cupilot",
+                         path, *current, SchemaVersion);
+      return llvm::Error::success();
+    }
+    int v = *current;
+    if (v < 0) {
+      llvm::consumeError(exec("ROLLBACK;"));
+      return makeError(ExitCode::InputError,
+                       "tuning database '{0}' has schema version {1}, which "
+                       "no cupilot writes",
+                       path, v);
+    }
+    std::string sql = std::string(Migrations[v]) +
                       "PRAGMA user_version=" + std::to_string(v + 1) +
                       ";COMMIT;";
     if (llvm::Error e = exec(sql)) {
@@ -289,7 +318,6 @@ llvm::Error TuningDatabase::migrate() {
       return e;
     }
   }
-  return llvm::Error::success();
 }
 
 llvm::Expected<std::optional<EvaluationRecord>>

@@ -554,6 +554,29 @@ TEST(RooflineTest, UsesMeasuredCountersOverTheStaticEstimate) {
   EXPECT_FALSE(placeOnRoofline(1.0, nullptr, std::nullopt, 8e8, DevicePeaks()));
 }
 
+TEST(RooflineTest, NamesAPrecisionOnlyForFlopsItDid) {
+  DevicePeaks peaks;
+  peaks.bandwidthGBs = 4000;
+  peaks.gflops = {{"f16", 900000}, {"f32", 60000}, {"f64", 30000}};
+  protocol::ProfileMetrics m;
+  m.program = "candidate";
+  m.dramReadBytes = 1e9;
+  m.dramWriteBytes = 1e9;
+  // A copy kernel: every FLOP counter measured, all zero. Not f16.
+  m.flopsF16 = 0;
+  m.flopsF32 = 0;
+  m.flopsF64 = 0;
+  auto point = placeOnRoofline(1.0, &m, std::nullopt, 0, peaks);
+  ASSERT_TRUE(point);
+  EXPECT_EQ(point->source, "measured");
+  EXPECT_EQ(point->precision, "f32");
+  // Only f64 FLOPs: f64, whatever order the counters come in.
+  m.flopsF64 = 1e6;
+  point = placeOnRoofline(1.0, &m, std::nullopt, 0, peaks);
+  ASSERT_TRUE(point);
+  EXPECT_EQ(point->precision, "f64");
+}
+
 TEST(EvaluationTest, AsksForProfilingAndExtremeInputsOnTheMainShape) {
   Task task = parseOrFail(std::string(SaxpyYaml) +
                           "extreme_inputs: true\nextreme_magnitude: 100\n");

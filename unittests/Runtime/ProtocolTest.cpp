@@ -611,6 +611,68 @@ TEST(ProtocolTest, RoundTripsFlopsCalibrateRequests) {
               HasSubstr("'copy' given twice"));
 }
 
+TEST(ProtocolTest, ForceIsPerCalibrateField) {
+  auto decodeCalibrate = [](const std::string &lines) {
+    Message parsed;
+    std::string text = "begin calibrate 4\n" + lines + "end\n";
+    EXPECT_EQ(decode(text, parsed).status, DecodeStatus::Complete);
+    CalibrateRequest out;
+    std::string error;
+    EXPECT_TRUE(fromMessage(parsed, out, error)) << error;
+    return out;
+  };
+  // Forcing one rate re-measures that one only, not the copy or the others.
+  CalibrateRequest one =
+      decodeCalibrate("copy bytes=4096\n"
+                      "flops precision=f32 method=fma force=1\n"
+                      "flops precision=f64 method=fma\n");
+  EXPECT_FALSE(one.force);
+  ASSERT_EQ(one.flops.size(), 2u);
+  EXPECT_TRUE(one.flops[0].force);
+  EXPECT_FALSE(one.flops[1].force);
+  // Forcing the copy forces no rate.
+  CalibrateRequest copy = decodeCalibrate(
+      "copy bytes=4096 force=1\nflops precision=f16 method=fma\n");
+  EXPECT_TRUE(copy.force);
+  ASSERT_EQ(copy.flops.size(), 1u);
+  EXPECT_FALSE(copy.flops[0].force);
+  // And each survives a round trip.
+  CalibrateRequest back = roundTrip(one);
+  EXPECT_FALSE(back.force);
+  EXPECT_TRUE(back.flops[0].force);
+  EXPECT_FALSE(back.flops[1].force);
+}
+
+TEST(ProtocolTest, RejectsUnknownFlopsCalibrationsInReplies) {
+  auto replyError = [](const std::string &from, const std::string &to) {
+    Reply reply;
+    reply.id = 5;
+    reply.flopsCalibrations.push_back(
+        {"f32", "fma", 0, 61082.9, 7.04, 9, false});
+    std::string text = encode(toMessage(reply));
+    size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos)
+      text.replace(at, from.size(), to);
+    Message parsed;
+    EXPECT_EQ(decode(text, parsed).status, DecodeStatus::Complete);
+    Reply back;
+    std::string error;
+    EXPECT_FALSE(fromMessage(parsed, back, error)) << text;
+    return error;
+  };
+  EXPECT_THAT(replyError("precision=f32", "precision=bf16"),
+              HasSubstr("expected f16, f32 or f64"));
+  EXPECT_THAT(replyError("precision=f32", "precision=tf32"),
+              HasSubstr("expected f16, f32 or f64"));
+  EXPECT_THAT(replyError("method=fma", "method=wmma"),
+              HasSubstr("expected fma or cublas"));
+  EXPECT_TRUE(isFlopsPrecision("f16"));
+  EXPECT_FALSE(isFlopsPrecision("F16"));
+  EXPECT_TRUE(isFlopsMethod("cublas"));
+  EXPECT_FALSE(isFlopsMethod(""));
+}
+
 /// A reply with every protocol 2 field set.
 Reply sampleProfiledReply() {
   Reply reply;

@@ -99,6 +99,44 @@ TEST(FeatureSimilarityTest, WeighsKernelClassAndIgnoresBlockSize) {
   EXPECT_DOUBLE_EQ(featureSimilarity({}, {}), 0.0);
 }
 
+TEST(FeatureSimilarityTest, AnOppositeSignFeatureCountsZeroNotNegative) {
+  // One feature of weight 1 with opposite signs: 1 - 2/1 = -1 unclamped,
+  // which would pull the shared kernel class (weight 4) down to 3/5.
+  std::map<std::string, double> a = {{"elementwise", 1}, {"offset", 1}};
+  std::map<std::string, double> b = {{"elementwise", 1}, {"offset", -1}};
+  EXPECT_DOUBLE_EQ(featureSimilarity(a, b), 4.0 / 5.0);
+  // Far apart opposite signs: still 0 for that feature, never below.
+  b["offset"] = -1000;
+  EXPECT_DOUBLE_EQ(featureSimilarity(a, b), 4.0 / 5.0);
+  // Every term in [0, 1]: so is the mean.
+  std::map<std::string, double> c = {{"x", 5}, {"y", -3}};
+  std::map<std::string, double> d = {{"x", -5}, {"y", 3}};
+  EXPECT_DOUBLE_EQ(featureSimilarity(c, d), 0.0);
+}
+
+TEST_F(SeedingTest, SeedsFromTheKernelsOwnBestBeyondTheCut) {
+  auto db = TuningDatabase::open(path);
+  ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+  addBest(*db, "a", "sm_90", "vectorize(width=4)", 5.0);
+  addBest(*db, "b", "sm_90", "launch-bounds", 4.0);
+  addBest(*db, "self", "sm_90", "coarsen(factor=2)", 1.1);
+  addBest(*db, "self", "sm_80", "unroll(factor=4)", 3.0);
+  // The top 2 of all kernels hold none of self's winners; the top 3 one.
+  auto known = listSeedCandidates(*db, "self", 2);
+  ASSERT_TRUE(bool(known)) << llvm::toString(known.takeError());
+  ASSERT_EQ(known->size(), 4u);
+  auto three = listSeedCandidates(*db, "self", 3);
+  ASSERT_TRUE(bool(three));
+  ASSERT_EQ(three->size(), 4u); // self on sm_80 once, not twice.
+  KernelProfile self = profileOf("self", "sm_90", "memory", elementwise(2));
+  std::vector<SeedCandidate> ranked = rankSeeds(*known, self);
+  ASSERT_GE(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].best.kernelFingerprint, "self");
+  EXPECT_EQ(ranked[0].best.gpuArch, "sm_90");
+  EXPECT_EQ(ranked[1].best.kernelFingerprint, "self");
+  EXPECT_EQ(ranked[1].best.gpuArch, "sm_80");
+}
+
 TEST_F(SeedingTest, RanksSameKernelThenSimilarKernelsFromARealDatabase) {
   {
     auto db = TuningDatabase::open(path);
@@ -200,25 +238,26 @@ TEST_F(SeedingTest, Version2FilesAreReadAsTheyAreAndMigrated) {
   EXPECT_EQ((*known)[0].profile->kernelName, "k_a");
 }
 
-TEST(SeedingBenchDatabaseTest, ReadsTheVersion1BenchDatabase) {
+// The database the GPU benchmark run recorded (bench/results, schema 3)
+// opens read-only, as --apply-best opens it in a build, and its best
+// variants seed by kernel: each bench kernel's own best ranks first for it.
+TEST(SeedingBenchDatabaseTest, ReadsTheBenchDatabase) {
   std::string bench = CUPILOT_SOURCE_ROOT "/bench/results/tuning.db";
   ASSERT_TRUE(llvm::sys::fs::exists(bench)) << bench << " is not there";
   auto db = TuningDatabase::openReadOnly(bench);
   ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
-  EXPECT_EQ(*db->getSchemaVersion(), 1);
+  EXPECT_EQ(*db->getSchemaVersion(), 3);
   auto known = db->listBest(1000);
   ASSERT_TRUE(bool(known)) << llvm::toString(known.takeError());
-  ASSERT_FALSE(known->empty());
+  ASSERT_EQ(known->size(), 5u);
   for (const BestVariant &b : *known) {
-    EXPECT_FALSE(b.profile);
+    ASSERT_TRUE(b.profile) << b.kernelName;
     EXPECT_FALSE(b.genome.empty());
   }
-  // Without profiles every other kernel ranks last, none is dropped.
-  KernelProfile self;
-  self.kernelFingerprint = "not-in-the-bench";
-  self.gpuArch = (*known)[0].gpuArch;
-  std::vector<SeedCandidate> ranked = rankSeeds(*known, self);
-  ASSERT_EQ(ranked.size(), known->size());
-  for (const SeedCandidate &c : ranked)
-    EXPECT_EQ(c.tier, 3u);
+  for (const BestVariant &b : *known) {
+    std::vector<SeedCandidate> ranked = rankSeeds(*known, *b.profile);
+    ASSERT_FALSE(ranked.empty());
+    EXPECT_EQ(ranked.front().tier, 0u) << b.kernelName;
+    EXPECT_EQ(ranked.front().best.genome, b.genome) << b.kernelName;
+  }
 }

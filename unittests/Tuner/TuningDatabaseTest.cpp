@@ -14,6 +14,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 using namespace cupilot;
 using ::testing::HasSubstr;
 
@@ -210,4 +213,52 @@ TEST_F(TuningDatabaseTest, ReadsAndMigratesVersion1Files) {
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].origin, "engine");
   EXPECT_EQ((*all)[1].origin, "revisor");
+}
+
+TEST_F(TuningDatabaseTest, MigratesOnceWhenTwoProcessesOpenAnOldFile) {
+  {
+    auto db = TuningDatabase::open(path);
+    ASSERT_TRUE(bool(db));
+    ASSERT_TRUE(bool(db->recordEvaluation(record("h1", 1.5))));
+  }
+  sqlite3 *other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other,
+                         "ALTER TABLE evaluations DROP COLUMN origin; "
+                         "DROP TABLE kernel_profiles; "
+                         "PRAGMA user_version=1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  // The other process takes the write lock to migrate 1 -> 2 while this
+  // one opens the file: it sees version 1, then waits for the lock.
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::string error;
+  bool opened = false;
+  std::thread opener([&] {
+    auto db = TuningDatabase::open(path);
+    opened = bool(db);
+    if (!db)
+      error = llvm::toString(db.takeError());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(sqlite3_exec(other,
+                         "ALTER TABLE evaluations ADD COLUMN origin TEXT NOT "
+                         "NULL DEFAULT 'engine'; PRAGMA user_version=2; "
+                         "COMMIT;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  opener.join();
+  sqlite3_close(other);
+  // This one ran only the migration left (2 -> 3), not 1 -> 2 again.
+  EXPECT_TRUE(opened) << error;
+  auto db = TuningDatabase::open(path);
+  ASSERT_TRUE(bool(db)) << llvm::toString(db.takeError());
+  auto version = db->getSchemaVersion();
+  ASSERT_TRUE(bool(version));
+  EXPECT_EQ(*version, TuningDatabase::SchemaVersion);
+  auto all = db->listEvaluations("fp1");
+  ASSERT_TRUE(bool(all)) << llvm::toString(all.takeError());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].origin, "engine");
 }

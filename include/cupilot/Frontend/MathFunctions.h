@@ -19,6 +19,10 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
+namespace clang {
+class CallExpr;
+} // namespace clang
+
 namespace cupilot {
 
 /// One substitution: the `f`-suffixed function, its C++ overload name (the
@@ -37,6 +41,16 @@ llvm::ArrayRef<FastMathFunction> getFastMathFunctions();
 /// whatever its result type; `exp` only as the float overload.
 const FastMathFunction *findFastMathFunction(llvm::StringRef callee,
                                              bool floatResult);
+
+/// The substitution for `call` when it calls a math library function that
+/// has a fast intrinsic with the same meaning: the callee is declared in a
+/// system header (not the main file), in the global namespace or `std`,
+/// every argument as written is a `float` (or, for `sincosf`, a pointer to
+/// one), so that an overload such as CUDA's `pow(float, int)` or an integer
+/// exponent (`powf(x, 2)`, which `__powf` turns into NaN for negative `x`)
+/// stays. Null otherwise. The frontend counts these calls and the
+/// fast-math-intrinsics step substitutes them.
+const FastMathFunction *findFastMathCall(const clang::CallExpr *call);
 
 } // namespace cupilot
 

@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,8 +53,13 @@ struct Config {
   /// Retries after a 429 or 5xx answer (so at most maxRetries + 1 requests).
   unsigned maxRetries = 2;
   /// Delay before the first retry; doubled for each further retry. A
-  /// `Retry-After` header (seconds, at most 60) takes precedence.
+  /// `Retry-After` header takes precedence. Every delay is capped at
+  /// MaxRetryDelay and at `timeout` (see retryBackoff).
   std::chrono::milliseconds retryDelay{1000};
+  /// Total time one chat may take, all attempts and delays included (but
+  /// never less than one `timeout`): a retry that would end past it is not
+  /// made, and each attempt gets at most the time left.
+  std::chrono::milliseconds deadline{600000};
   /// Larger responses are refused.
   size_t maxResponseBytes = size_t(4) << 20;
   unsigned maxTokens = 4096;
@@ -100,6 +106,16 @@ struct Message {
 /// more consecutive characters of it (services echo partly masked keys).
 /// Userinfo in URLs (`https://user:pw@host`) is redacted too.
 std::string redact(llvm::StringRef text, llvm::StringRef secret);
+
+/// The longest wait before a retry.
+constexpr std::chrono::milliseconds MaxRetryDelay{60000};
+
+/// The wait before retry `retry` (0 for the first): `retryAfterSeconds` when
+/// the service sent `Retry-After`, else `config.retryDelay` doubled per
+/// earlier retry; at most MaxRetryDelay and at most `config.timeout`.
+std::chrono::milliseconds
+retryBackoff(const Config &config, unsigned retry,
+             std::optional<unsigned> retryAfterSeconds = std::nullopt);
 
 /// The request body for `messages` (deterministic: same input, same bytes).
 std::string buildRequestBody(const Config &config,

@@ -296,7 +296,15 @@ struct FlopsSpec {
   std::string method = "fma";
   /// GEMM size (cublas only).
   uint64_t n = 8192;
+  /// Measure again even if this rate is cached (the field's `force`; it
+  /// applies to this rate only).
+  bool force = false;
 };
+
+/// Whether `precision` is a FLOP calibration precision: f16, f32 or f64.
+bool isFlopsPrecision(std::string_view precision);
+/// Whether `method` is a FLOP calibration method: fma or cublas.
+bool isFlopsMethod(std::string_view method);
 
 struct CalibrateRequest {
   uint64_t id = 0;
@@ -305,7 +313,8 @@ struct CalibrateRequest {
   bool copy = true;
   /// Bytes of each of the two buffers of the device-to-device copy.
   uint64_t bytes = uint64_t(256) << 20;
-  /// Measure again even if a cached calibration exists (copy and FLOPs).
+  /// Measure the copy again even if a cached calibration exists (the `copy`
+  /// field's `force`; each FLOP rate has its own, FlopsSpec::force).
   bool force = false;
   /// FLOP rates to measure (`flops` fields), each cached per device, driver
   /// version, precision, method and size.

@@ -28,8 +28,9 @@
 namespace cupilot {
 
 /// Similarity of two feature vectors in [0, 1]: the weighted mean over the
-/// union of their features of 1 - |a - b| / max(|a|, |b|) (1 when both are
-/// 0; a feature one side lacks counts 0). The kernel-class flags
+/// union of their features of 1 - |a - b| / max(|a|, |b|), clamped to
+/// [0, 1] (1 when both are 0; 0 for opposite signs; a feature one side
+/// lacks counts 0). The kernel-class flags
 /// (`elementwise`, `reductionLike`, `gemmLike`, `stencilLike`) weigh 4, the
 /// other flags and counts 1; `block_threads` (a launch choice, not a
 /// property of the kernel) is ignored.
@@ -51,6 +52,12 @@ struct SeedCandidate {
   /// Why it was ranked there, for the log.
   std::string why;
 };
+
+/// The best variants to seed from: the `limit` best of all kernels, plus
+/// every best variant of `kernelFingerprint` itself that falls outside them.
+llvm::Expected<std::vector<BestVariant>>
+listSeedCandidates(TuningDatabase &db, llvm::StringRef kernelFingerprint,
+                   unsigned limit);
 
 /// `known` ranked for the kernel of `self` (tier, then score, then speedup,
 /// then fingerprint, arch and shape: deterministic); kernels below

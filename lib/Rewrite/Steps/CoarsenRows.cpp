@@ -32,9 +32,10 @@
 // intrinsics, returns, jumps, writes to the indices or to variables declared
 // outside it, uses of blockIdx.y, threadIdx.y or gridDim.y); the code left
 // outside the loop neither writes memory nor calls functions; the bounds
-// check tests `y`, and the grid's y extent is a ceil-division by the block's
-// or a multiple of K (divideLaunchGrids), so the rows the divided grid adds
-// beyond the original's fail the bounds check.
+// check bounds `y` from above (`y < E` among the guard's `&&` terms, E the
+// same in every thread), and the grid's y extent is a ceil-division by the
+// block's or a multiple of K (divideLaunchGrids), so the rows the divided grid
+// adds beyond the original's fail the bounds check.
 //
 //===----------------------------------------------------------------------===//
 
@@ -81,6 +82,71 @@ bool refersTo(const Stmt *s, const VarDecl *var) {
   finder.var = var;
   finder.TraverseStmt(const_cast<Stmt *>(s));
   return finder.found;
+}
+
+/// Whether `e` has the same value in every thread: it has no side effects
+/// and reads no thread or block index, and no variable but parameters and
+/// locals that the kernel never writes (a local's initialiser being the
+/// same in every thread too), and non-local variables.
+bool isSameInEveryThread(StepContext &sc, const Expr *e, unsigned depth = 0) {
+  if (depth > 4 || e->HasSideEffects(sc.getASTContext()))
+    return false;
+  struct Finder : RecursiveASTVisitor<Finder> {
+    StepContext &sc;
+    unsigned depth;
+    bool same = true;
+    Finder(StepContext &sc, unsigned depth) : sc(sc), depth(depth) {}
+    bool VisitCallExpr(CallExpr *) {
+      same = false;
+      return false;
+    }
+    bool VisitDeclRefExpr(DeclRefExpr *r) {
+      const auto *var = dyn_cast<VarDecl>(r->getDecl());
+      if (!var) {
+        same &= isa<EnumConstantDecl>(r->getDecl());
+      } else if (!var->isLocalVarDecl() && !isa<ParmVarDecl>(var)) {
+        same &= var->getName() != "threadIdx" && var->getName() != "blockIdx";
+      } else {
+        same &= !isWrittenInKernel(sc, var) &&
+                (isa<ParmVarDecl>(var) ||
+                 (var->getInit() && !var->getType()->isReferenceType() &&
+                  isSameInEveryThread(sc, var->getInit(), depth + 1)));
+      }
+      return same;
+    }
+  } finder(sc, depth);
+  finder.TraverseStmt(const_cast<Expr *>(e));
+  return finder.same;
+}
+
+/// Whether `cond`, or one of the terms `&&` joins at its top (`||` when
+/// `negated`: the condition of an `if (C) return;`), keeps `row` below a
+/// bound the same in every thread: `row < E`, `row <= E`, `E > row` or
+/// `E >= row` (negated: `row >= E`, `row > E`, `E <= row`, `E < row`).
+bool boundsAbove(StepContext &sc, const Expr *cond, const VarDecl *row,
+                 bool negated) {
+  const auto *b = dyn_cast<BinaryOperator>(cond->IgnoreParenImpCasts());
+  if (!b)
+    return false;
+  if (b->getOpcode() == (negated ? BO_LOr : BO_LAnd))
+    return boundsAbove(sc, b->getLHS(), row, negated) ||
+           boundsAbove(sc, b->getRHS(), row, negated);
+  auto isRow = [&](const Expr *e) {
+    const auto *r = dyn_cast<DeclRefExpr>(e->IgnoreParenImpCasts());
+    return r && r->getDecl() == row;
+  };
+  BinaryOperatorKind op = b->getOpcode();
+  if (negated)
+    op = op == BO_GE   ? BO_LT
+         : op == BO_GT ? BO_LE
+         : op == BO_LE ? BO_GT
+         : op == BO_LT ? BO_GE
+                       : BO_Comma;
+  if ((op == BO_LT || op == BO_LE) && isRow(b->getLHS()))
+    return isSameInEveryThread(sc, b->getRHS());
+  if ((op == BO_GT || op == BO_GE) && isRow(b->getRHS()))
+    return isSameInEveryThread(sc, b->getLHS());
+  return false;
 }
 
 } // namespace
@@ -188,6 +254,21 @@ llvm::Error cupilot::rewrite::applyCoarsenRows(StepContext &sc) {
                          "'; the divided grid can reach rows beyond the "
                          "original launch's, which only a check of '" +
                          row->getName() + "' keeps from running");
+  bool bounded = llvm::any_of(conditions, [&](const Expr *c) {
+    return boundsAbove(sc, c, row, /*negated=*/!returnChecks.empty());
+  });
+  if (!bounded) {
+    std::string y = row->getName().str();
+    return sc.refuse(
+        conditions.front()->getBeginLoc(),
+        "the bounds check does not bound '" + y +
+            "' from above; the divided grid can reach rows beyond the "
+            "original launch's, which only a check '" +
+            y + " < E' (E the same in every thread) keeps from running; " +
+            (returnChecks.empty()
+                 ? "make it one of the terms that '&&' joins in the guard"
+                 : "return when '" + y + " >= E' (alone or joined by '||')"));
+  }
 
   // Everything after the declaration of `y` runs once per row; the
   // statements before it stay once per thread.

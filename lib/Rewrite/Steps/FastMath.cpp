@@ -14,6 +14,12 @@
 // precision. Verification against the task's tolerances then decides
 // whether the variant is good enough.
 //
+// Only calls of the library's functions (declared in a system header, in
+// the global namespace or `std`) with float arguments as written qualify
+// (findFastMathCall): not a function of the user's of the same name, not
+// `pow(x, 2)` with an integer exponent, which `__powf` would turn into NaN
+// for negative `x`.
+//
 // Only the callee's name changes; arguments, and so evaluation order and
 // side effects, stay as written. Device functions called by the kernel are
 // not changed (they may have other callers). Calls spelled by a macro are
@@ -48,12 +54,7 @@ struct Candidate {
 class CallFinder : public RecursiveASTVisitor<CallFinder> {
 public:
   bool VisitCallExpr(CallExpr *call) {
-    const FunctionDecl *fn = call->getDirectCallee();
-    if (!fn || !fn->getIdentifier())
-      return true;
-    const FastMathFunction *function = findFastMathFunction(
-        fn->getName(),
-        call->getType()->isSpecificBuiltinType(BuiltinType::Float));
+    const FastMathFunction *function = findFastMathCall(call);
     if (!function)
       return true;
     const auto *callee =

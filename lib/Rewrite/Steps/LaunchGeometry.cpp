@@ -503,14 +503,6 @@ llvm::Error cupilot::rewrite::requireLaunchBlock(StepContext &sc,
                                                  std::array<int64_t, 3> want,
                                                  llvm::StringRef hint) {
   const KernelInfo &info = *sc.getKernelInfo();
-  // A set-block-size step of the plan may give every launch that shape.
-  bool planSetsBlock = false;
-  for (const RewriteStep &other : sc.getPlan().steps)
-    planSetsBlock |= other.kind == "set-block-size" &&
-                     sc.getIndex().find(other.kernel) == &info &&
-                     other.getInt("x", 1) == want[0] &&
-                     other.getInt("y", 1) == want[1] &&
-                     other.getInt("z", 1) == want[2] && !other.has("launch");
   std::string shape = "(" + std::to_string(want[0]) + ", " +
                       std::to_string(want[1]) + ", " + std::to_string(want[2]) +
                       ")";
@@ -520,9 +512,74 @@ llvm::Error cupilot::rewrite::requireLaunchBlock(StepContext &sc,
       (want[2] != 1 ? ", z: " + std::to_string(want[2]) : "");
   std::vector<const CUDAKernelCallExpr *> launches =
       findLaunches(sc.getKernel(), sc.getASTContext());
-  for (const CUDAKernelCallExpr *launch : launches) {
-    if (planSetsBlock)
-      break;
+  // The set-block-size steps of the plan for this kernel that cover a
+  // launch (all launches without 'launch:', launch N with 'launch: N'). Each
+  // rewrites the original launch, so when several cover one they must agree
+  // (else which one takes effect depends on the source, not on their order);
+  // a launch no step covers keeps the block it has.
+  struct PlanBlock {
+    unsigned step;
+    std::array<int64_t, 3> block;
+    std::optional<int64_t> launch;
+  };
+  std::vector<PlanBlock> planned;
+  const std::vector<RewriteStep> &steps = sc.getPlan().steps;
+  for (unsigned i = 0; i < steps.size(); ++i) {
+    const RewriteStep &other = steps[i];
+    if (other.kind == "set-block-size" &&
+        sc.getIndex().find(other.kernel) == &info)
+      planned.push_back(
+          {i,
+           {other.getInt("x", 1), other.getInt("y", 1), other.getInt("z", 1)},
+           other.has("launch")
+               ? std::optional<int64_t>(other.getInt("launch", 0))
+               : std::nullopt});
+  }
+  bool perLaunch = llvm::any_of(
+      planned, [](const PlanBlock &b) { return b.launch.has_value(); });
+  auto describe = [](std::array<int64_t, 3> b) {
+    return "(" + std::to_string(b[0]) + ", " + std::to_string(b[1]) + ", " +
+           std::to_string(b[2]) + ")";
+  };
+  // The block the plan gives launch `n` (every launch when null), if any.
+  auto planBlock = [&](std::optional<int64_t> n)
+      -> llvm::Expected<std::optional<PlanBlock>> {
+    std::optional<PlanBlock> found;
+    std::string which = n ? "launch " + std::to_string(*n) : "the launches";
+    for (const PlanBlock &b : planned) {
+      if (b.launch && b.launch != n)
+        continue;
+      if (found && found->block != b.block)
+        return sc.refuseInPlan(
+            "", "step " + llvm::Twine(found->step) + " and step " +
+                    llvm::Twine(b.step) + " (set-block-size) give " + which +
+                    " of kernel '" + info.qualifiedName +
+                    "' different blocks, " + describe(found->block) + " and " +
+                    describe(b.block) +
+                    "; each rewrites the original launch, so keep one");
+      found = b;
+    }
+    if (found && found->block != want)
+      return sc.refuseInPlan(
+          "", "step " + llvm::Twine(found->step) + " (set-block-size) gives " +
+                  (found->launch ? which : std::string("the launches")) +
+                  " of kernel '" + info.qualifiedName + "' blocks of " +
+                  describe(found->block) +
+                  " threads, but the rewritten kernel needs " + shape +
+                  "; make the set-block-size steps of '" + info.qualifiedName +
+                  "' give " + shape + hint);
+    return found;
+  };
+  if (launches.empty())
+    if (llvm::Error err = planBlock(std::nullopt).takeError())
+      return err;
+  for (unsigned n = 0; n < launches.size(); ++n) {
+    const CUDAKernelCallExpr *launch = launches[n];
+    llvm::Expected<std::optional<PlanBlock>> b = planBlock(n);
+    if (!b)
+      return b.takeError();
+    if (*b)
+      continue;
     SourceLocation where = launch->getConfig()->getArg(1)->getBeginLoc();
     std::optional<std::array<int64_t, 3>> block = getLaunchBlock(sc, launch);
     if (!block)
@@ -539,7 +596,8 @@ llvm::Error cupilot::rewrite::requireLaunchBlock(StepContext &sc,
                      llvm::Twine((*block)[2]) +
                      ") threads; the rewritten kernel needs " + shape + ". " +
                      llvm::StringRef(fix).take_front(1).upper() +
-                     llvm::StringRef(fix).drop_front(1) + hint);
+                     llvm::StringRef(fix).drop_front(1) +
+                     (perLaunch ? " for every launch" : "") + hint);
   }
   LaunchChange change;
   change.step = sc.getStepIndex();

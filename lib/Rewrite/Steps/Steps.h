@@ -121,10 +121,13 @@ llvm::Error divideLaunchGrids(StepContext &sc, int64_t factor,
 /// (LaunchGeometry.cpp).
 std::optional<std::array<int64_t, 3>>
 getLaunchBlock(StepContext &sc, const clang::CUDAKernelCallExpr *launch);
-/// Checks that every launch of the kernel in the file uses the block `want`
-/// (or that a set-block-size step of the plan gives all of them that
-/// shape), and records the block for the kernel's launches; `hint` ends
-/// the refusal (e.g. " or choose 'tile: 16'").
+/// Checks that every launch of the kernel in the file runs with the block
+/// `want`: the block of the last set-block-size step of the plan that covers
+/// the launch (all launches, or the one its 'launch' names), else the block
+/// the launch has; without launches in the file, that of the last
+/// set-block-size step for all launches, if any. Records the block for the
+/// kernel's launches; `hint` ends the refusal (e.g. " or choose 'tile:
+/// 16'").
 llvm::Error requireLaunchBlock(StepContext &sc, std::array<int64_t, 3> want,
                                llvm::StringRef hint = "");
 /// `blockIdx.D * blockDim.D + threadIdx.D` in any operand order.

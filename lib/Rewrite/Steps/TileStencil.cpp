@@ -19,8 +19,8 @@
 //   int x = ...; int y = ...;
 //   __shared__ float in_tile[BY + 2][BX + 2];
 //   auto in_needed = [=](int x, int y) {
-//     return x >= 0 && y >= 0 && x < int(gridDim.x * blockDim.x) &&
-//            y < int(gridDim.y * blockDim.y) && (guard);
+//     return x >= 0 && y >= 0 && x < (long long)gridDim.x * blockDim.x &&
+//            y < (long long)gridDim.y * blockDim.y && (guard);
 //   };
 //   for (int in_row = threadIdx.y; in_row < BY + 2; in_row += blockDim.y)
 //     for (int in_col = threadIdx.x; in_col < BX + 2; in_col += blockDim.x) {
@@ -1001,14 +1001,20 @@ llvm::Error Rule::emit() {
   // check, i.e. whether the original kernel runs its stencil there.
   code += indent + "auto " + needed + " = [=](" + colType + " " + colName;
   std::vector<std::string> conjuncts = {colName + " >= 0"};
+  // The threads of the grid along `d`, as a long long: the product of the
+  // two unsigned extents can pass INT_MAX (and wrap in 32 bits), and the
+  // index, known to be >= 0 here, converts to long long without change.
+  auto threads = [](char d) {
+    return std::string("(long long)gridDim.") + d + " * blockDim." + d;
+  };
   if (twoD) {
     std::string rowName = row->getName().str();
     code += ", " + rowType + " " + rowName;
     conjuncts.push_back(rowName + " >= 0");
-    conjuncts.push_back(colName + " < " + colType + "(gridDim.x * blockDim.x)");
-    conjuncts.push_back(rowName + " < " + rowType + "(gridDim.y * blockDim.y)");
+    conjuncts.push_back(colName + " < " + threads('x'));
+    conjuncts.push_back(rowName + " < " + threads('y'));
   } else {
-    conjuncts.push_back(colName + " < " + colType + "(gridDim.x * blockDim.x)");
+    conjuncts.push_back(colName + " < " + threads('x'));
   }
   conjuncts.push_back("(" + guardText + ")");
   code += ") {\n" + in1 + "return " +

@@ -142,18 +142,28 @@ bool timeRepeatedly(Device &device, unsigned warmup, unsigned reps,
   if (result != CUDA_SUCCESS)
     return device.fail(result, ErrorKind::Internal, "cannot create events",
                        error);
+  // A failed event call fails the calibration: a sample it did not measure
+  // (0 ms) would inflate the rate.
+  auto check = [&](CUresult r, const char *what) {
+    if (r == CUDA_SUCCESS)
+      return true;
+    device.fail(r, ErrorKind::Internal,
+                std::string("FLOP calibration timing failed: ") + what, error);
+    return false;
+  };
   bool ok = true;
   for (unsigned rep = 0; ok && rep < warmup + reps; ++rep) {
-    api.EventRecord(start, device.getStream());
-    ok = enqueue(error);
-    if (!ok)
-      break;
-    api.EventRecord(stop, device.getStream());
-    ok = device.synchronize(error);
+    ok = check(api.EventRecord(start, device.getStream()),
+               "cuEventRecord (start)") &&
+         enqueue(error) &&
+         check(api.EventRecord(stop, device.getStream()),
+               "cuEventRecord (stop)") &&
+         device.synchronize(error);
     float ms = 0;
     if (ok && rep >= warmup) {
-      api.EventElapsedTime(&ms, start, stop);
-      samples.push_back(ms);
+      ok = check(api.EventElapsedTime(&ms, start, stop), "cuEventElapsedTime");
+      if (ok)
+        samples.push_back(ms);
     }
   }
   if (!device.isLost()) {
@@ -483,7 +493,7 @@ void worker::calibrateFlops(Device &device, Compiler *compiler,
   FlopsCalibrator calibrator(device, compiler);
   for (const protocol::FlopsSpec &spec : request.flops) {
     std::string path = cachePath(device, cacheDir, spec);
-    if (!path.empty() && !request.force) {
+    if (!path.empty() && !spec.force) {
       std::ifstream in(path);
       protocol::FlopsCalibration cached;
       if (in >> cached.gflops >> cached.medianMs >> cached.reps &&

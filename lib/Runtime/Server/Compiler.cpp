@@ -118,7 +118,7 @@ void Compiler::writeCache(const std::string &hash,
 
 /// First line of a `<hash>.failed` file; then the program name, the byte
 /// length of the message, the message and the log.
-static const char FailureFormat[] = "cupilot-compile-failure-1";
+static const char FailureFormat[] = "cupilot-compile-failure-2";
 
 bool Compiler::readFailure(const std::string &hash, const std::string &name,
                            protocol::ReplyError &error) {
@@ -146,6 +146,16 @@ bool Compiler::readFailure(const std::string &hash, const std::string &name,
   error.message = text.substr(start, size);
   error.log = text.substr(start + size);
   return true;
+}
+
+bool worker::isCompileError(nvrtcResult status) {
+  // A rejected program, or options NVRTC rejects (an unknown architecture),
+  // are properties of the request, deterministic for the cache key (which
+  // holds the source, every option and the NVRTC version). Every other
+  // status (out of memory, internal error, failed builtin operation) says
+  // something about this process at this moment.
+  return status == NVRTC_ERROR_COMPILATION ||
+         status == NVRTC_ERROR_INVALID_OPTION;
 }
 
 void Compiler::writeFailure(const std::string &hash, const std::string &name,
@@ -236,6 +246,18 @@ bool Compiler::compile(const protocol::ProgramSpec &program,
     log.resize(logSize - 1);
   }
   result.info.log = log;
+  if (status != NVRTC_SUCCESS && !isCompileError(status)) {
+    // Out of memory, an internal error, a failed builtin operation: say
+    // nothing about the program, and never cache the failure, so that the
+    // next attempt compiles again.
+    error.kind = protocol::ErrorKind::Internal;
+    error.message =
+        "NVRTC failed on '" + program.name + "' for " + arch +
+        " (not a compile error; not cached): " + nvrtc.GetErrorString(status);
+    error.log = log;
+    nvrtc.DestroyProgram(&prog);
+    return false;
+  }
   if (status != NVRTC_SUCCESS) {
     error.kind = protocol::ErrorKind::CompileError;
     error.message = "NVRTC could not compile '" + program.name + "' for " +

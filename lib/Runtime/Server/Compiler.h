@@ -29,6 +29,11 @@ struct CompiledProgram {
 /// of (cache format, NVRTC version, arch, options, name expressions,
 /// source): in memory for the life of the worker and, when a cache
 /// directory is given, on disk as <hash>.cubin + <hash>.names.
+/// Whether an nvrtcCompileProgram status is a verdict on the program (a
+/// compile error, cached as such) rather than a transient or internal
+/// failure (an internal error, never cached).
+bool isCompileError(nvrtcResult status);
+
 class Compiler {
 public:
   Compiler(const NvrtcApi &nvrtc, std::string cudaPath, std::string cacheDir)
@@ -37,7 +42,9 @@ public:
   const std::string &getCudaPath() const { return cudaPath; }
 
   /// Compiles `program` for `arch` (sm_XX); on failure fills `error` (kind
-  /// compile_error with the NVRTC log, or internal).
+  /// compile_error with the NVRTC log when NVRTC rejected the program or
+  /// its options or a kernel is not defined in it, cached; internal
+  /// otherwise, not cached).
   bool compile(const protocol::ProgramSpec &program, const std::string &arch,
                const std::vector<std::string> &kernels, CompiledProgram &out,
                protocol::ReplyError &error);

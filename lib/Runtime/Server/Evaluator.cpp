@@ -1094,20 +1094,23 @@ void worker::calibrate(Device &device, const std::string &cacheDir,
   std::vector<double> samples;
   bool ok = true;
   for (int rep = 0; ok && rep < 23; ++rep) {
-    api.EventRecord(start, stream);
-    CUresult result =
-        api.MemcpyDtoDAsync(to.ptr, from.ptr, request.bytes, stream);
-    api.EventRecord(stop, stream);
+    CUresult result = api.EventRecord(start, stream);
+    if (result == CUDA_SUCCESS)
+      result = api.MemcpyDtoDAsync(to.ptr, from.ptr, request.bytes, stream);
+    if (result == CUDA_SUCCESS)
+      result = api.EventRecord(stop, stream);
     if (result == CUDA_SUCCESS)
       result = api.EventSynchronize(stop);
+    float ms = 0;
+    // An unmeasured sample (0 ms) would inflate the bandwidth.
+    if (result == CUDA_SUCCESS)
+      result = api.EventElapsedTime(&ms, start, stop);
     if (result != CUDA_SUCCESS) {
       device.fail(result, ErrorKind::RuntimeError, "calibration copy failed",
                   error);
       ok = false;
       break;
     }
-    float ms = 0;
-    api.EventElapsedTime(&ms, start, stop);
     if (rep >= 3) // Warm-up.
       samples.push_back(ms);
   }

@@ -649,8 +649,11 @@ struct Nvml::Api {
 Nvml::Nvml(std::string library) : library(std::move(library)) {}
 
 Nvml::~Nvml() {
-  if (api && opened && api->shutdown)
+  if (!api || !opened)
+    return;
+  if (api->shutdown)
     api->shutdown();
+  dlclose(api->handle);
 }
 
 bool Nvml::open(const std::string &uuid, std::string &note) {
@@ -705,21 +708,30 @@ bool Nvml::open(const std::string &uuid, std::string &note) {
                 "nvmlDeviceGetHandleByUUID or nvmlDeviceGetClockInfo");
   }
   nvmlReturn result = loaded->init();
-  if (result != NvmlSuccess)
-    return fail("nvmlInit failed: " + loaded->describe(result));
+  if (result != NvmlSuccess) {
+    std::string why = loaded->describe(result);
+    dlclose(handle);
+    return fail("nvmlInit failed: " + why);
+  }
+  // From here on every failure undoes the init (nvmlShutdown is optional)
+  // and unloads the library.
+  auto failAfterInit = [&](const std::string &why) {
+    if (loaded->shutdown)
+      loaded->shutdown();
+    dlclose(handle);
+    return fail(why);
+  };
   // The driver's UUID is 32 hex digits; NVML wants GPU-8-4-4-4-12.
   if (uuid.size() != 32)
-    return fail("the driver reports no UUID for the device");
+    return failAfterInit("the driver reports no UUID for the device");
   std::string nvmlUuid = "GPU-" + uuid.substr(0, 8) + "-" + uuid.substr(8, 4) +
                          "-" + uuid.substr(12, 4) + "-" + uuid.substr(16, 4) +
                          "-" + uuid.substr(20);
   nvmlDevice found = nullptr;
   result = loaded->byUuid(nvmlUuid.c_str(), &found);
-  if (result != NvmlSuccess) {
-    loaded->shutdown();
-    return fail("NVML does not know " + nvmlUuid + ": " +
-                loaded->describe(result));
-  }
+  if (result != NvmlSuccess)
+    return failAfterInit("NVML does not know " + nvmlUuid + ": " +
+                         loaded->describe(result));
   api = std::move(loaded);
   device = found;
   opened = true;

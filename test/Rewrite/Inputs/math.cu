@@ -26,3 +26,16 @@ __global__ void only_macro(const float *x, float *y, int n) {
   if (i < n)
     y[i] = EXP(x[i]) + sqrtf(x[i]);
 }
+
+// A function of the user's named like the library's, and pow with an integer
+// exponent (CUDA's pow(float, int), and powf converting it): __powf would
+// give NaN for negative bases, so only expf is substituted.
+namespace mylib {
+__device__ float sinf(float v) { return v - v * v * v / 6.0f; }
+} // namespace mylib
+
+__global__ void user_math(const float *x, float *y, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n)
+    y[i] = mylib::sinf(x[i]) + pow(x[i], 2) + powf(x[i], 2) + expf(x[i]);
+}
