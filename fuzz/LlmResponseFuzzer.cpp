@@ -17,6 +17,8 @@
 
 #include "FuzzerUtils.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 #include "cupilot/LLM/Client.h"
 #include "cupilot/LLM/ResponseParser.h"
 
@@ -112,7 +114,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check(code->size() <= limits.maxCodeBytes, "kernel code over the limit");
     check(llvm::StringRef(*code).contains("__global__"),
           "kernel code without __global__");
-    check(text.contains(llvm::StringRef(*code).rtrim('\n')),
+    // The parser reads lines without their trailing '\r's (CRLF answers).
+    std::string lines;
+    for (llvm::StringRef line : llvm::split(text, '\n'))
+      lines += line.rtrim('\r').str() + "\n";
+    check(llvm::StringRef(lines).contains(llvm::StringRef(*code).rtrim('\n')),
           "kernel code that is not in the answer");
   } else {
     expectError(code.takeError(), ExitCode::LLMError, "extractKernelCode");

@@ -281,8 +281,11 @@ llvm::Expected<Genome> cupilot::parseGenome(llvm::StringRef text) {
   text = text.trim();
   if (text == "original" || text.empty())
     return genome;
+  // Messages quote the whole genome, not the part left to parse.
+  llvm::StringRef whole = text;
   auto bad = [&](const std::string &why) {
-    return makeError(ExitCode::InputError, "bad genome '{0}': {1}", text, why);
+    return makeError(ExitCode::InputError, "bad genome '{0}': {1}", whole,
+                     why);
   };
   while (!text.empty()) {
     Gene gene;
@@ -290,6 +293,15 @@ llvm::Expected<Genome> cupilot::parseGenome(llvm::StringRef text) {
     gene.strategy = text.substr(0, end).trim().str();
     if (gene.strategy.empty())
       return bad("empty strategy name");
+    // `original` spells the empty genome; as a gene it would print as that.
+    if (gene.strategy == "original")
+      return bad("'original' is the genome without strategies; it cannot be "
+                 "combined with others");
+    if (!llvm::all_of(gene.strategy, [](char c) {
+          return llvm::isAlnum(c) || c == '-' || c == '_';
+        }))
+      return bad("strategy '" + gene.strategy +
+                 "': names hold letters, digits, '-' and '_'");
     text = end == llvm::StringRef::npos ? "" : text.substr(end);
     if (text.starts_with("(")) {
       size_t close = text.find(')');
@@ -304,10 +316,13 @@ llvm::Expected<Genome> cupilot::parseGenome(llvm::StringRef text) {
       }
       text = text.substr(close + 1);
     }
-    if (text.starts_with("+"))
+    if (text.starts_with("+")) {
       text = text.drop_front();
-    else if (!text.empty())
+      if (text.trim().empty())
+        return bad("expected a strategy after '+'");
+    } else if (!text.empty()) {
       return bad("expected '+' between strategies");
+    }
     genome.genes.push_back(std::move(gene));
   }
   return genome;

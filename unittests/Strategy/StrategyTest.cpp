@@ -182,6 +182,26 @@ TEST(StrategyTest, Applicability) {
   EXPECT_EQ(why, "not for compute-bound kernels");
 }
 
+// Found by fuzz-strategy-yaml: "original+" read as a genome with a gene
+// named "original", which prints as the empty genome.
+TEST(StrategyTest, GenomeTextRejectsWhatWouldNotReadBack) {
+  auto error = [](llvm::StringRef text) {
+    auto g = parseGenome(text);
+    if (g)
+      return std::string("accepted: ") + g->str();
+    return llvm::toString(g.takeError());
+  };
+  EXPECT_EQ(error("original+"),
+            "bad genome 'original+': 'original' is the genome without "
+            "strategies; it cannot be combined with others");
+  EXPECT_EQ(error("unroll-inner+"),
+            "bad genome 'unroll-inner+': expected a strategy after '+'");
+  EXPECT_EQ(error("a b+c"), "bad genome 'a b+c': strategy 'a b': names hold "
+                            "letters, digits, '-' and '_'");
+  EXPECT_EQ(error("block-size-1d(x=128"),
+            "bad genome 'block-size-1d(x=128': missing ')'");
+}
+
 TEST(StrategyTest, GenomeTextRoundTrips) {
   auto g = parseGenome("block-size-1d(x=128)+launch-bounds(min_blocks=4)");
   ASSERT_TRUE(bool(g));
