@@ -160,7 +160,8 @@ TEST(YamlHardeningTest, CodeSurvivesWritingAndReading) {
   for (const char *code :
        {"__global__ void k() {}\n", "__global__ void k() {}", "x\n}\x0f",
         "  indented\n", "a\n\n", "a \nb\n", "\n\nlate\n", "tab\tin\n\tside\n",
-        "quote \" and \\ backslash\n"}) {
+        "quote \" and \\ backslash\n", "loa\r", " lead", "trail ",
+        "bell\x07"}) {
     RewritePlan plan;
     plan.name = "p";
     RewriteStep step;
