@@ -432,7 +432,6 @@ llvm::Error GridDivider::divide(const CUDAKernelCallExpr *launch) {
 }
 
 llvm::Error GridDivider::run() {
-  const KernelInfo &info = *sc.getKernelInfo();
   std::vector<const CUDAKernelCallExpr *> launches =
       findLaunches(sc.getKernel(), sc.getASTContext());
   for (const CUDAKernelCallExpr *launch : launches)
@@ -440,19 +439,8 @@ llvm::Error GridDivider::run() {
       return err;
   // One change for the kernel's launch geometry (the task's), located at
   // the first launch in the file, or at the kernel when there is none.
-  LaunchChange change;
-  change.step = sc.getStepIndex();
-  change.kind = sc.getStep().kind;
-  change.kernel = info.qualifiedName;
-  change.loc = info.loc;
-  if (!launches.empty()) {
-    const SourceManager &sm = sc.getSourceManager();
-    PresumedLoc p =
-        sm.getPresumedLoc(sm.getExpansionLoc(launches.front()->getBeginLoc()));
-    change.loc.file = p.getFilename();
-    change.loc.line = p.getLine();
-    change.loc.column = p.getColumn();
-  }
+  LaunchChange change =
+      makeLaunchChange(sc, launches.empty() ? nullptr : launches.front());
   change.gridDivisor = factor;
   change.gridDivisorDim = dim;
   sc.getResult().launchChanges.push_back(change);
@@ -460,6 +448,24 @@ llvm::Error GridDivider::run() {
 }
 
 } // namespace
+
+LaunchChange cupilot::rewrite::makeLaunchChange(StepContext &sc,
+                                                const CUDAKernelCallExpr *at) {
+  const KernelInfo &info = *sc.getKernelInfo();
+  LaunchChange change;
+  change.step = sc.getStepIndex();
+  change.kind = sc.getStep().kind;
+  change.kernel = info.qualifiedName;
+  change.loc = info.loc;
+  if (at) {
+    const SourceManager &sm = sc.getSourceManager();
+    PresumedLoc p = sm.getPresumedLoc(sm.getExpansionLoc(at->getBeginLoc()));
+    change.loc.file = p.getFilename();
+    change.loc.line = p.getLine();
+    change.loc.column = p.getColumn();
+  }
+  return change;
+}
 
 std::optional<std::array<int64_t, 3>>
 cupilot::rewrite::getLaunchBlock(StepContext &sc,
@@ -599,19 +605,8 @@ llvm::Error cupilot::rewrite::requireLaunchBlock(StepContext &sc,
                      llvm::StringRef(fix).drop_front(1) +
                      (perLaunch ? " for every launch" : "") + hint);
   }
-  LaunchChange change;
-  change.step = sc.getStepIndex();
-  change.kind = sc.getStep().kind;
-  change.kernel = info.qualifiedName;
-  change.loc = info.loc;
-  if (!launches.empty()) {
-    const SourceManager &sm = sc.getSourceManager();
-    PresumedLoc p =
-        sm.getPresumedLoc(sm.getExpansionLoc(launches.front()->getBeginLoc()));
-    change.loc.file = p.getFilename();
-    change.loc.line = p.getLine();
-    change.loc.column = p.getColumn();
-  }
+  LaunchChange change =
+      makeLaunchChange(sc, launches.empty() ? nullptr : launches.front());
   change.block = {want[0], want[1], want[2]};
   sc.getResult().launchChanges.push_back(change);
   return llvm::Error::success();

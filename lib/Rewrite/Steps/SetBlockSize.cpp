@@ -354,11 +354,7 @@ llvm::Error Rule::run() {
     if (sc.getStep().has("launch"))
       return sc.refuseInPlan("launch", "the file has no launch of '" +
                                            info.qualifiedName + "'");
-    LaunchChange change;
-    change.step = sc.getStepIndex();
-    change.kind = sc.getStep().kind;
-    change.kernel = info.qualifiedName;
-    change.loc = info.loc;
+    LaunchChange change = makeLaunchChange(sc, nullptr);
     change.block = size;
     sc.getResult().launchChanges.push_back(change);
     return llvm::Error::success();
@@ -377,15 +373,7 @@ llvm::Error Rule::run() {
   for (const CUDAKernelCallExpr *launch : chosen) {
     if (llvm::Error err = changeLaunch(launch))
       return err;
-    LaunchChange change;
-    change.step = sc.getStepIndex();
-    change.kind = sc.getStep().kind;
-    change.kernel = info.qualifiedName;
-    PresumedLoc p =
-        sm.getPresumedLoc(sm.getExpansionLoc(launch->getBeginLoc()));
-    change.loc.file = p.getFilename();
-    change.loc.line = p.getLine();
-    change.loc.column = p.getColumn();
+    LaunchChange change = makeLaunchChange(sc, launch);
     change.block = size;
     sc.getResult().launchChanges.push_back(change);
   }

@@ -116,6 +116,10 @@ llvm::Expected<ElementKernel> matchElementKernel(StepContext &sc);
 /// with the same checks against the block's y extent.
 llvm::Error divideLaunchGrids(StepContext &sc, int64_t factor,
                               unsigned dim = 0);
+/// A launch change of the current step for the kernel, located at launch
+/// `at`, or at the kernel when `at` is null.
+LaunchChange makeLaunchChange(StepContext &sc,
+                              const clang::CUDAKernelCallExpr *at);
 /// The block shape of `launch` when its extents are constants (literals,
 /// `dim3(...)` of them, or local variables that hold them)
 /// (LaunchGeometry.cpp).
